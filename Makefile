@@ -1,0 +1,81 @@
+# agentrun: an OCI runtime for AI agents and MCP servers.
+#
+#   make                build ./agentrun
+#   make check          unit tests, then integration tests (root)
+#   make install        PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+VERSION := 0.1.0
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wno-unused-parameter \
+            -Wmissing-prototypes -Wstrict-prototypes -Wvla -Wimplicit-fallthrough
+HARDENING := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+             -fcf-protection -fPIE
+LDHARDENING := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(HARDENING) $(CFLAGS) -Isandbox -I. $(PKG_CFLAGS) \
+              -DAGENTRUN_VERSION='"$(VERSION)"' -DAGENTRUN_COMMIT='"$(COMMIT)"'
+ALL_LDFLAGS := $(LDHARDENING) $(LDFLAGS)
+
+LIB_SRCS := $(wildcard sandbox/oci/*.c) $(filter-out sandbox/main.c,$(wildcard sandbox/*.c)) \
+            $(wildcard sandbox/net/*.c) $(wildcard policy/*.c) $(wildcard spiffe/*.c)
+CLI_SRCS := $(wildcard sandbox/cli/*.c) sandbox/main.c
+LIB_OBJS := $(LIB_SRCS:.c=.o)
+CLI_OBJS := $(CLI_SRCS:.c=.o)
+DEPS := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:.c=)
+
+.PHONY: all check check-unit check-integration check-cgroup2 install clean
+
+all: agentrun
+
+%.o: %.c
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+libagentrun.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+agentrun: $(CLI_OBJS) libagentrun.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) libagentrun.a $(PKG_LIBS)
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h libagentrun.a
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< libagentrun.a $(PKG_LIBS)
+
+check-unit: $(UNIT_BINS)
+	@tests/unit/run.sh $(UNIT_BINS)
+
+check-integration: agentrun
+	@tests/integration/run.sh
+
+# Unit tests, then integration tests with real containers (needs root).
+check: agentrun $(UNIT_BINS)
+	@tests/run.sh
+
+# The integration suite inside a throwaway guest with a pure cgroup v2 layout.
+check-cgroup2: agentrun
+	../shared/vm/cg2-run.sh 'tests/integration/run.sh'
+
+install: agentrun
+	install -D -m 0755 agentrun $(DESTDIR)$(BINDIR)/agentrun
+	install -D -m 0644 examples/podman/agentrun.conf \
+	        $(DESTDIR)$(DATADIR)/containers/containers.conf.d/50-agentrun.conf
+
+clean:
+	rm -f agentrun libagentrun.a $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS)
+
+-include $(DEPS)

@@ -44,17 +44,24 @@ UNIT_BINS := $(UNIT_SRCS:.c=)
 
 all: agentrun
 
+# `make V=1` prints the full commands.
+Q := $(if $(V:0=),,@)
+
 %.o: %.c
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 libagentrun.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
 
 agentrun: $(CLI_OBJS) libagentrun.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) libagentrun.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) libagentrun.a $(PKG_LIBS)
 
 tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h libagentrun.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< libagentrun.a $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< libagentrun.a $(PKG_LIBS)
 
 check-unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)

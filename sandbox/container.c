@@ -1,0 +1,884 @@
+#define _GNU_SOURCE
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "console.h"
+#include "hooks.h"
+#include "namespaces.h"
+#include "oci/config.h"
+#include "oci/log.h"
+#include "oci/util.h"
+#include "seccomp.h"
+#include "spawn.h"
+#include "state.h"
+
+#define AR_OCI_VERSION "1.2.0"
+
+/* How long delete --force waits for the killed processes to exit. */
+#define KILL_WAIT_SECONDS 10
+
+static int
+pidfd_open_compat (pid_t pid)
+{
+  return (int) syscall (SYS_pidfd_open, pid, 0);
+}
+
+/* Everything one create has made so far, so that a failure removes
+ * exactly that, in reverse order. */
+struct create_job
+{
+  const struct ar_create_options *options;
+  struct ar_config *config;
+  char *bundle;
+  char *rootfs;
+  bool state_dir_created;
+  struct ar_cgroup *cgroup;
+  struct ar_seccomp_program *seccomp;
+  struct ar_state state;
+  pid_t pid;
+  int fifo_fd;
+  int console_fd;
+  int console_proxy_fd; /* run in the foreground with a terminal */
+};
+
+static void
+create_job_free (struct create_job *job)
+{
+  if (job->fifo_fd >= 0)
+    close (job->fifo_fd);
+  if (job->console_fd >= 0)
+    close (job->console_fd);
+  if (job->console_proxy_fd >= 0)
+    close (job->console_proxy_fd);
+  ar_seccomp_program_free (job->seccomp);
+  ar_cgroup_free (job->cgroup);
+  ar_config_free (job->config);
+  free (job->bundle);
+  free (job->rootfs);
+  free (job->state.created);
+  json_decref (job->state.cgroup);
+  json_decref (job->state.annotations);
+  free (job->state.config_path);
+}
+
+/* Undoes a failed create: the process, the cgroup, the state folder. */
+static void
+create_job_rollback (struct create_job *job)
+{
+  cleanup_error ar_error_t err = NULL;
+
+  if (job->pid > 0)
+    {
+      int status;
+      kill (job->pid, SIGKILL);
+      while (waitpid (job->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+      job->pid = 0;
+    }
+  if (job->cgroup && ar_cgroup_destroy (job->cgroup, &err) < 0)
+    {
+      cleanup_free char *msg = ar_error_format (err);
+      ar_warn ("cannot remove the cgroup of `%s`: %s", job->options->id, msg);
+      ar_error_release (&err);
+    }
+  if (job->state_dir_created && ar_state_dir_remove (job->options->root, job->options->id, &err) < 0)
+    {
+      cleanup_free char *msg = ar_error_format (err);
+      ar_warn ("%s", msg);
+    }
+}
+
+static char *
+now_rfc3339 (void)
+{
+  struct timespec ts;
+  struct tm tm;
+  char buf[64];
+
+  clock_gettime (CLOCK_REALTIME, &ts);
+  gmtime_r (&ts.tv_sec, &tm);
+  strftime (buf, sizeof (buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return ar_xasprintf ("%s.%09ldZ", buf, ts.tv_nsec);
+}
+
+static char *
+state_json_text (const struct ar_state *state, enum ar_status status)
+{
+  json_t *obj = ar_state_to_oci_json (state, status);
+  char *text = json_dumps (obj, JSON_COMPACT);
+
+  json_decref (obj);
+  return text;
+}
+
+static int
+run_runtime_hooks (void *data, pid_t pid, ar_error_t *err)
+{
+  struct create_job *job = data;
+  cleanup_free char *state = NULL;
+
+  job->state.pid = pid;
+  state = state_json_text (&job->state, AR_STATUS_CREATING);
+  if (ar_hooks_run (job->config, AR_HOOK_PRESTART, state, err) < 0)
+    return -1;
+  return ar_hooks_run (job->config, AR_HOOK_CREATE_RUNTIME, state, err);
+}
+
+static int
+record_cloned (void *data, pid_t pid, ar_error_t *err)
+{
+  struct create_job *job = data;
+
+  job->pid = pid;
+  job->state.pid = pid;
+  job->state.pid_start = ar_process_start_time (pid);
+  job->state.creating = true;
+  return ar_state_write (job->options->root, &job->state, err);
+}
+
+static int
+resolve_bundle (const struct ar_create_options *o, char **out, ar_error_t *err)
+{
+  char resolved[PATH_MAX];
+  const char *bundle = o->bundle && *o->bundle ? o->bundle : ".";
+  struct stat st;
+
+  if (realpath (bundle, resolved) == NULL)
+    return ar_make_error (err, errno, "bundle `%s` not found; pass the folder holding config.json "
+                                      "with --bundle",
+                          bundle);
+  if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
+    return ar_make_error (err, ENOTDIR, "bundle `%s` is not a directory", bundle);
+  *out = ar_xstrdup (resolved);
+  return 0;
+}
+
+static int
+resolve_rootfs (const char *bundle, const struct ar_config *config, char **out, ar_error_t *err)
+{
+  cleanup_free char *joined = NULL;
+  char resolved[PATH_MAX];
+  struct stat st;
+
+  if (config->root.path == NULL || *config->root.path == '\0')
+    return ar_make_error (err, EINVAL, "%s/config.json: root.path is missing; set it to the rootfs folder",
+                          bundle);
+  joined = config->root.path[0] == '/' ? ar_xstrdup (config->root.path)
+                                       : ar_xasprintf ("%s/%s", bundle, config->root.path);
+  if (realpath (joined, resolved) == NULL)
+    return ar_make_error (err, errno, "%s/config.json: root.path: rootfs `%s` not found", bundle, joined);
+  if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
+    return ar_make_error (err, ENOTDIR, "%s/config.json: root.path: rootfs `%s` is not a directory", bundle,
+                          joined);
+  *out = ar_xstrdup (resolved);
+  return 0;
+}
+
+static bool
+systemd_running (void)
+{
+  struct stat st;
+  return lstat ("/run/systemd/system", &st) == 0 && S_ISDIR (st.st_mode);
+}
+
+static json_t *
+annotations_json (const struct ar_config *config)
+{
+  json_t *obj = json_object ();
+
+  for (size_t i = 0; i < config->n_annotations; i++)
+    json_object_set_new (obj, config->annotations[i].key, json_string (config->annotations[i].value));
+  return obj;
+}
+
+/* Checks everything that can be checked before anything is made. */
+static int
+create_validate (struct create_job *job, bool console_proxy, ar_error_t *err)
+{
+  const struct ar_create_options *o = job->options;
+  const struct ar_config *config = job->config;
+
+  if (config->process == NULL)
+    return ar_make_error (err, EINVAL, "%s/config.json: process is missing; add a process with args",
+                          job->bundle);
+  if (!config->linux_config.namespaces[AR_NS_MOUNT].present)
+    return ar_make_error (err, EINVAL, "%s/config.json: linux.namespaces: a mount namespace is required; "
+                                       "add {\"type\": \"mount\"}",
+                          job->bundle);
+  if (config->process->terminal && o->console_socket == NULL && !console_proxy)
+    return ar_make_error (err, EINVAL, "process.terminal is true: pass --console-socket, or set "
+                                       "terminal to false");
+  if (!config->process->terminal && o->console_socket != NULL)
+    ar_debug ("--console-socket given but process.terminal is false; ignoring it");
+  if ((o->systemd_cgroup || (config->linux_config.cgroups_path
+                             && strchr (config->linux_config.cgroups_path, ':') != NULL))
+      && !systemd_running ())
+    return ar_make_error (err, ENOTSUP, "--systemd-cgroup and `slice:prefix:name` cgroupsPath need "
+                                        "systemd, which is not running here; use a cgroupfs path "
+                                        "such as /agentrun/ID");
+  if (config->linux_config.has_intel_rdt)
+    return ar_make_error (err, ENOTSUP, "linux.intelRdt is not supported; remove it");
+  if (config->linux_config.has_net_devices)
+    return ar_make_error (err, ENOTSUP, "linux.netDevices is not supported yet; remove it");
+  if (config->linux_config.has_memory_policy)
+    return ar_make_error (err, ENOTSUP, "linux.memoryPolicy is not supported yet; remove it");
+  if (config->process->apparmor_profile && *config->process->apparmor_profile
+      && access ("/sys/kernel/security/apparmor", F_OK) < 0)
+    return ar_make_error (err, ENOTSUP, "process.apparmorProfile `%s`: AppArmor is not enabled on this "
+                                        "host; remove the field",
+                          config->process->apparmor_profile);
+  if (config->process->selinux_label && *config->process->selinux_label
+      && access ("/sys/fs/selinux/enforce", F_OK) < 0)
+    return ar_make_error (err, ENOTSUP, "process.selinuxLabel: SELinux is not enabled on this host; "
+                                        "remove the field");
+  if (config->linux_config.mount_label && *config->linux_config.mount_label
+      && access ("/sys/fs/selinux/enforce", F_OK) < 0)
+    return ar_make_error (err, ENOTSUP, "linux.mountLabel: SELinux is not enabled on this host; remove "
+                                        "the field");
+  return ar_namespaces_validate (config, err);
+}
+
+static int
+write_pid_file (const char *path, pid_t pid, ar_error_t *err)
+{
+  cleanup_free char *text = ar_xasprintf ("%d", (int) pid);
+  char resolved[PATH_MAX];
+  cleanup_free char *dir = ar_xstrdup (path);
+  char *slash = strrchr (dir, '/');
+
+  /* Relative pid files are taken from the caller's directory, as runc
+   * does; make the path absolute for the temporary file next to it. */
+  if (slash == NULL)
+    {
+      if (getcwd (resolved, sizeof (resolved)) == NULL)
+        return ar_make_error (err, errno, "cannot resolve --pid-file `%s`", path);
+      free (dir);
+      dir = ar_xasprintf ("%s/%s", resolved, path);
+      return ar_write_file_atomic (dir, text, strlen (text), 0644, err);
+    }
+  return ar_write_file_atomic (path, text, strlen (text), 0644, err);
+}
+
+static int
+create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
+{
+  const struct ar_create_options *o = job->options;
+  cleanup_free char *fifo = NULL;
+  cleanup_free char *config_copy = NULL;
+
+  if (ar_state_validate_id (o->id, err) < 0)
+    return -1;
+  if (resolve_bundle (o, &job->bundle, err) < 0)
+    return -1;
+  if (ar_config_load_bundle (job->bundle, &job->config, err) < 0)
+    return -1;
+  if (resolve_rootfs (job->bundle, job->config, &job->rootfs, err) < 0)
+    return -1;
+  if (create_validate (job, console_proxy, err) < 0)
+    return -1;
+
+  if (job->config->linux_config.seccomp && ar_seccomp_compile (job->config->linux_config.seccomp, &job->seccomp, err) < 0)
+    return ar_error_wrap (err, "%s/config.json: linux.seccomp", job->bundle);
+
+  if (ar_state_root_prepare (o->root, err) < 0)
+    return -1;
+  if (ar_state_dir_create (o->root, o->id, err) < 0)
+    return -1;
+  job->state_dir_created = true;
+
+  job->state.id = (char *) o->id;
+  job->state.bundle = job->bundle;
+  job->state.rootfs = job->rootfs;
+  job->state.created = now_rfc3339 ();
+  job->state.owner = getuid ();
+  job->state.annotations = annotations_json (job->config);
+  job->state.creating = true;
+
+  config_copy = ar_xasprintf ("%s/%s/%s", o->root, o->id, AR_CONFIG_COPY);
+  if (ar_write_file_atomic (config_copy, job->config->raw_json, strlen (job->config->raw_json), 0600, err) < 0)
+    return -1;
+  job->state.config_path = ar_steal_ptr (config_copy);
+
+  fifo = ar_xasprintf ("%s/%s/%s", o->root, o->id, AR_EXEC_FIFO);
+  if (mkfifo (fifo, 0600) < 0)
+    return ar_make_error (err, errno, "cannot create the exec fifo `%s`", fifo);
+  job->fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
+  if (job->fifo_fd < 0)
+    return ar_make_error (err, errno, "cannot open the exec fifo `%s`", fifo);
+
+  if (ar_cgroup_create (o->id, job->config->linux_config.cgroups_path, o->systemd_cgroup,
+                        job->config->linux_config.resources, &job->cgroup, err) < 0)
+    return ar_error_wrap (err, "%s/config.json: linux", job->bundle);
+  job->state.cgroup = ar_cgroup_to_json (job->cgroup);
+
+  if (job->config->process->terminal)
+    {
+      if (o->console_socket)
+        {
+          job->console_fd = ar_console_socket_connect (o->console_socket, err);
+          if (job->console_fd < 0)
+            return ar_error_wrap (err, "--console-socket");
+        }
+      else if (console_proxy)
+        {
+          int pair[2];
+          if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+            return ar_make_error (err, errno, "cannot create the console socket pair");
+          job->console_proxy_fd = pair[0];
+          job->console_fd = pair[1];
+        }
+    }
+
+  {
+    struct ar_spawn_request request = {
+      .config = job->config,
+      .id = o->id,
+      .bundle = job->bundle,
+      .rootfs = job->rootfs,
+      .exec_fifo_fd = job->fifo_fd,
+      .console_fd = job->console_fd,
+      .preserve_fds = o->preserve_fds,
+      .no_pivot = o->no_pivot,
+      .no_new_keyring = o->no_new_keyring,
+      .cgroup = job->cgroup,
+      .seccomp = job->seccomp,
+      .run_runtime_hooks = run_runtime_hooks,
+      .on_cloned = record_cloned,
+      .hooks_data = job,
+    };
+    pid_t pid;
+
+    if (ar_spawn_container (&request, &pid, err) < 0)
+      {
+        job->pid = 0; /* spawn has reaped it */
+        return -1;
+      }
+    job->pid = pid;
+  }
+
+  if (job->console_fd >= 0)
+    {
+      close (job->console_fd);
+      job->console_fd = -1;
+    }
+
+  job->state.creating = false;
+  if (ar_state_write (o->root, &job->state, err) < 0)
+    return -1;
+  if (o->pid_file && write_pid_file (o->pid_file, job->pid, err) < 0)
+    return ar_error_wrap (err, "--pid-file");
+
+  ar_debug ("created container %s with pid %d", o->id, (int) job->pid);
+  return 0;
+}
+
+static void
+create_job_init (struct create_job *job, const struct ar_create_options *options)
+{
+  memset (job, 0, sizeof (*job));
+  job->options = options;
+  job->fifo_fd = -1;
+  job->console_fd = -1;
+  job->console_proxy_fd = -1;
+}
+
+int
+ar_container_create (const struct ar_create_options *options, ar_error_t *err)
+{
+  struct create_job job;
+  int ret;
+
+  create_job_init (&job, options);
+  ret = create_job_run (&job, false, err);
+  if (ret < 0)
+    create_job_rollback (&job);
+  create_job_free (&job);
+  return ret;
+}
+
+/* Loads the config copy kept in the state folder, for hooks at start and
+ * delete. */
+static int
+load_state_config (const char *root, const struct ar_state *state, struct ar_config **out, ar_error_t *err)
+{
+  cleanup_free char *text = NULL;
+  size_t len;
+  cleanup_free char *path = state->config_path ? ar_xstrdup (state->config_path)
+                                               : ar_xasprintf ("%s/%s/%s", root, state->id, AR_CONFIG_COPY);
+
+  if (ar_read_file (path, &text, &len, err) < 0)
+    return -1;
+  return ar_config_parse (text, len, path, out, err);
+}
+
+static enum ar_status
+container_status (const char *root, const struct ar_state *state)
+{
+  enum ar_status status = ar_state_status (root, state);
+
+  if (status == AR_STATUS_RUNNING && state->cgroup != NULL)
+    {
+      struct ar_cgroup *cgroup = NULL;
+      bool frozen = false;
+
+      if (ar_cgroup_from_json (state->cgroup, &cgroup, NULL) == 0)
+        {
+          if (ar_cgroup_is_frozen (cgroup, &frozen, NULL) == 0 && frozen)
+            status = AR_STATUS_PAUSED;
+          ar_cgroup_free (cgroup);
+        }
+    }
+  return status;
+}
+
+static int
+start_locked (const char *root, struct ar_state *state, ar_error_t *err)
+{
+  cleanup_free char *fifo = ar_xasprintf ("%s/%s/%s", root, state->id, AR_EXEC_FIFO);
+  cleanup_close int fifo_fd = -1;
+  cleanup_close int pidfd = -1;
+  enum ar_status status = container_status (root, state);
+  char byte;
+
+  if (status != AR_STATUS_CREATED)
+    return ar_make_error (err, EINVAL, "cannot start container `%s`: it is %s, and only a created "
+                                       "container can be started",
+                          state->id, ar_status_name (status));
+
+  fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo_fd < 0)
+    return ar_make_error (err, errno, "cannot open the exec fifo of `%s`", state->id);
+  pidfd = pidfd_open_compat (state->pid);
+  if (pidfd < 0)
+    return ar_make_error (err, errno, "container `%s`: its process %d is gone", state->id, (int) state->pid);
+
+  for (;;)
+    {
+      struct pollfd fds[2] = { { .fd = fifo_fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+      ssize_t n;
+
+      if (poll (fds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return ar_make_error (err, errno, "cannot wait on the exec fifo of `%s`", state->id);
+        }
+      if (fds[0].revents & POLLIN)
+        {
+          n = read (fifo_fd, &byte, 1);
+          if (n == 1)
+            break;
+        }
+      if (fds[1].revents & POLLIN)
+        return ar_make_error (err, ECHILD, "container `%s`: its process exited before start", state->id);
+    }
+
+  unlink (fifo);
+  return 0;
+}
+
+static void
+run_poststart_hooks (const char *root, struct ar_state *state)
+{
+  cleanup_error ar_error_t err = NULL;
+  struct ar_config *config = NULL;
+  cleanup_free char *json = NULL;
+
+  if (load_state_config (root, state, &config, &err) < 0)
+    goto out;
+  if (config->hooks[AR_HOOK_POSTSTART].n_hooks == 0)
+    goto out;
+  json = state_json_text (state, AR_STATUS_RUNNING);
+  if (ar_hooks_run (config, AR_HOOK_POSTSTART, json, &err) < 0)
+    goto out;
+
+out:
+  if (err)
+    {
+      cleanup_free char *msg = ar_error_format (err);
+      ar_warn ("%s", msg);
+    }
+  ar_config_free (config);
+}
+
+int
+ar_container_start (const char *root, const char *id, ar_error_t *err)
+{
+  cleanup_close int lock = -1;
+  cleanup_state struct ar_state *state = NULL;
+
+  if (ar_state_validate_id (id, err) < 0)
+    return -1;
+  lock = ar_state_lock (root, id, err);
+  if (lock < 0)
+    return -1;
+  if (ar_state_read (root, id, &state, err) < 0)
+    return -1;
+  if (start_locked (root, state, err) < 0)
+    return -1;
+  run_poststart_hooks (root, state);
+  return 0;
+}
+
+/* Waits up to KILL_WAIT_SECONDS for the process behind pidfd to exit. */
+static bool
+wait_pidfd_exit (int pidfd)
+{
+  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+  int ret;
+
+  do
+    ret = poll (&pfd, 1, KILL_WAIT_SECONDS * 1000);
+  while (ret < 0 && errno == EINTR);
+  return ret > 0;
+}
+
+static int
+signal_container (const struct ar_state *state, int signal, bool all, ar_error_t *err)
+{
+  cleanup_close int pidfd = -1;
+
+  if (all && state->cgroup)
+    {
+      struct ar_cgroup *cgroup = NULL;
+      int ret;
+
+      if (ar_cgroup_from_json (state->cgroup, &cgroup, err) < 0)
+        return -1;
+      ret = ar_cgroup_kill_all (cgroup, signal, err);
+      ar_cgroup_free (cgroup);
+      if (ret < 0)
+        return ret;
+    }
+
+  if (!ar_state_process_alive (state))
+    return all ? 0 : ar_make_error (err, ESRCH, "container `%s` is not running", state->id);
+
+  pidfd = pidfd_open_compat (state->pid);
+  if (pidfd < 0)
+    return ar_make_error (err, errno, "container `%s`: cannot open its process %d", state->id,
+                          (int) state->pid);
+  /* Checked after pidfd_open, so the pidfd cannot point at a process that
+   * took over a recycled pid. */
+  if (!ar_state_process_alive (state))
+    return all ? 0 : ar_make_error (err, ESRCH, "container `%s` is not running", state->id);
+  if (syscall (SYS_pidfd_send_signal, pidfd, signal, NULL, 0) < 0 && errno != ESRCH)
+    return ar_make_error (err, errno, "cannot send signal %d to container `%s`", signal, state->id);
+  return 0;
+}
+
+int
+ar_container_kill (const char *root, const char *id, int signal, bool all, ar_error_t *err)
+{
+  cleanup_state struct ar_state *state = NULL;
+  enum ar_status status;
+
+  if (ar_state_validate_id (id, err) < 0)
+    return -1;
+  if (ar_state_read (root, id, &state, err) < 0)
+    return -1;
+  status = container_status (root, state);
+  if (status == AR_STATUS_STOPPED || status == AR_STATUS_CREATING)
+    return ar_make_error (err, ESRCH, "container `%s` is %s, so there is nothing to signal", id,
+                          ar_status_name (status));
+  return signal_container (state, signal, all, err);
+}
+
+/* Kills every process of the container and waits until the main one is
+ * gone. */
+static int
+kill_for_delete (const struct ar_state *state, ar_error_t *err)
+{
+  cleanup_close int pidfd = -1;
+
+  if (state->cgroup)
+    {
+      struct ar_cgroup *cgroup = NULL;
+
+      if (ar_cgroup_from_json (state->cgroup, &cgroup, err) < 0)
+        return -1;
+      ar_cgroup_set_frozen (cgroup, false, NULL);
+      if (ar_cgroup_kill_all (cgroup, SIGKILL, err) < 0)
+        ar_error_release (err);
+      ar_cgroup_free (cgroup);
+    }
+
+  if (!ar_state_process_alive (state))
+    return 0;
+  pidfd = pidfd_open_compat (state->pid);
+  if (pidfd < 0)
+    return errno == ESRCH ? 0 : ar_make_error (err, errno, "cannot open process %d", (int) state->pid);
+  if (!ar_state_process_alive (state))
+    return 0;
+  syscall (SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  if (!wait_pidfd_exit (pidfd))
+    return ar_make_error (err, ETIMEDOUT, "container `%s`: process %d did not exit within %d s of SIGKILL",
+                          state->id, (int) state->pid, KILL_WAIT_SECONDS);
+  return 0;
+}
+
+static int
+delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t *err)
+{
+  enum ar_status status = container_status (root, state);
+  struct ar_config *config = NULL;
+  cleanup_error ar_error_t config_err = NULL;
+
+  if ((status == AR_STATUS_RUNNING || status == AR_STATUS_PAUSED) && !force)
+    return ar_make_error (err, EBUSY, "cannot delete container `%s`: it is %s; stop it first or use "
+                                      "`delete --force`",
+                          state->id, ar_status_name (status));
+  if (status == AR_STATUS_CREATING && ar_state_process_alive (state) && !force)
+    return ar_make_error (err, EBUSY, "container `%s` is being created; use `delete --force` to remove it",
+                          state->id);
+
+  if (status != AR_STATUS_STOPPED && kill_for_delete (state, err) < 0)
+    return -1;
+
+  if (state->cgroup)
+    {
+      struct ar_cgroup *cgroup = NULL;
+      int ret;
+
+      if (ar_cgroup_from_json (state->cgroup, &cgroup, err) < 0)
+        return -1;
+      ret = ar_cgroup_destroy (cgroup, err);
+      ar_cgroup_free (cgroup);
+      if (ret < 0)
+        return ret;
+    }
+
+  /* poststop hooks run after the container is gone; their failures are
+   * reported but do not stop the delete. */
+  if (state->bundle != NULL && load_state_config (root, state, &config, &config_err) == 0)
+    {
+      if (config->hooks[AR_HOOK_POSTSTOP].n_hooks > 0)
+        {
+          cleanup_free char *json = state_json_text (state, AR_STATUS_STOPPED);
+          cleanup_error ar_error_t hook_err = NULL;
+
+          if (ar_hooks_run (config, AR_HOOK_POSTSTOP, json, &hook_err) < 0)
+            {
+              cleanup_free char *msg = ar_error_format (hook_err);
+              ar_warn ("%s", msg);
+            }
+        }
+      ar_config_free (config);
+    }
+
+  return ar_state_dir_remove (root, state->id, err);
+}
+
+int
+ar_container_delete (const char *root, const char *id, bool force, ar_error_t *err)
+{
+  cleanup_close int lock = -1;
+  cleanup_state struct ar_state *state = NULL;
+
+  if (ar_state_validate_id (id, err) < 0)
+    return -1;
+  lock = ar_state_lock (root, id, err);
+  if (lock < 0)
+    return -1;
+  if (ar_state_read (root, id, &state, err) < 0)
+    return -1;
+  return delete_locked (root, state, force, err);
+}
+
+int
+ar_container_state (const char *root, const char *id, json_t **out, ar_error_t *err)
+{
+  cleanup_state struct ar_state *state = NULL;
+
+  if (ar_state_validate_id (id, err) < 0)
+    return -1;
+  if (ar_state_read (root, id, &state, err) < 0)
+    return -1;
+  *out = ar_state_to_oci_json (state, container_status (root, state));
+  return 0;
+}
+
+int
+ar_container_list (const char *root, json_t **out, ar_error_t *err)
+{
+  cleanup_strv char **ids = NULL;
+  json_t *list;
+
+  if (ar_state_list_ids (root, &ids, err) < 0)
+    return -1;
+
+  list = json_array ();
+  for (size_t i = 0; ids[i] != NULL; i++)
+    {
+      cleanup_state struct ar_state *state = NULL;
+      cleanup_error ar_error_t item_err = NULL;
+      json_t *obj;
+      struct passwd *pw;
+
+      if (ar_state_read (root, ids[i], &state, &item_err) < 0)
+        continue;
+      obj = ar_state_to_oci_json (state, container_status (root, state));
+      pw = getpwuid (state->owner);
+      json_object_set_new (obj, "owner", json_string (pw ? pw->pw_name : "#"));
+      json_array_append_new (list, obj);
+    }
+  *out = list;
+  return 0;
+}
+
+/* `run` ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t forward_pid;
+
+static void
+forward_signal (int signal)
+{
+  if (forward_pid > 0)
+    kill (forward_pid, signal);
+}
+
+static int
+wait_for_exit (pid_t pid, int *exit_code)
+{
+  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  struct sigaction sa = { .sa_handler = forward_signal };
+  int status;
+
+  forward_pid = pid;
+  sigemptyset (&sa.sa_mask);
+  for (size_t i = 0; i < sizeof (forwarded) / sizeof (forwarded[0]); i++)
+    sigaction (forwarded[i], &sa, NULL);
+
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -errno;
+  forward_pid = 0;
+
+  if (WIFEXITED (status))
+    *exit_code = WEXITSTATUS (status);
+  else if (WIFSIGNALED (status))
+    *exit_code = 128 + WTERMSIG (status);
+  else
+    *exit_code = 255;
+  return 0;
+}
+
+int
+ar_container_run (const struct ar_create_options *options, bool detach, int *exit_code, ar_error_t *err)
+{
+  struct create_job job;
+  cleanup_state struct ar_state *state = NULL;
+  int master = -1;
+  int ret;
+
+  create_job_init (&job, options);
+  ret = create_job_run (&job, !detach, err);
+  if (ret < 0)
+    {
+      create_job_rollback (&job);
+      create_job_free (&job);
+      return ret;
+    }
+
+  if (job.console_proxy_fd >= 0 && ar_console_proxy_receive_master (job.console_proxy_fd, &master, err) < 0)
+    goto fail;
+
+  if (ar_state_read (options->root, options->id, &state, err) < 0)
+    goto fail;
+  if (start_locked (options->root, state, err) < 0)
+    goto fail;
+  run_poststart_hooks (options->root, state);
+
+  if (detach)
+    {
+      *exit_code = 0;
+      create_job_free (&job);
+      return 0;
+    }
+
+  if (master >= 0)
+    {
+      cleanup_error ar_error_t proxy_err = NULL;
+      if (ar_console_proxy_run (master, &proxy_err) < 0)
+        {
+          cleanup_free char *msg = ar_error_format (proxy_err);
+          ar_warn ("%s", msg);
+        }
+      close (master);
+    }
+
+  ret = wait_for_exit (job.pid, exit_code);
+  job.pid = 0;
+  create_job_free (&job);
+  if (ret < 0)
+    return ar_make_error (err, -ret, "cannot wait for container `%s`", options->id);
+
+  return ar_container_delete (options->root, options->id, true, err);
+
+fail:
+  if (master >= 0)
+    close (master);
+  create_job_rollback (&job);
+  create_job_free (&job);
+  return -1;
+}
+
+int
+ar_signal_parse (const char *text)
+{
+  static const struct
+  {
+    const char *name;
+    int number;
+  } names[] = {
+    { "HUP", SIGHUP },       { "INT", SIGINT },       { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+    { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },     { "IOT", SIGIOT },       { "BUS", SIGBUS },
+    { "FPE", SIGFPE },       { "KILL", SIGKILL },     { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+    { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },     { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+    { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },     { "URG", SIGURG },
+    { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+    { "WINCH", SIGWINCH },   { "IO", SIGIO },         { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+    { "SYS", SIGSYS },
+  };
+  long number;
+  const char *name = text;
+
+  if (text == NULL || *text == '\0')
+    return -1;
+  if (ar_parse_long (text, &number) == 0)
+    return number > 0 && number < NSIG ? (int) number : -1;
+
+  if (strncasecmp (name, "SIG", 3) == 0)
+    name += 3;
+  if (strncasecmp (name, "RTMIN", 5) == 0 || strncasecmp (name, "RTMAX", 5) == 0)
+    {
+      bool min = strncasecmp (name, "RTMIN", 5) == 0;
+      long offset = 0;
+      const char *rest = name + 5;
+
+      if (*rest != '\0' && (ar_parse_long (rest, &offset) < 0 || (min ? offset < 0 : offset > 0)))
+        return -1;
+      number = (min ? SIGRTMIN : SIGRTMAX) + offset;
+      return number >= SIGRTMIN && number <= SIGRTMAX ? (int) number : -1;
+    }
+  for (size_t i = 0; i < sizeof (names) / sizeof (names[0]); i++)
+    if (strcasecmp (name, names[i].name) == 0)
+      return names[i].number;
+  return -1;
+}

@@ -1,0 +1,609 @@
+#define _GNU_SOURCE
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "exec_guard.h"
+#include "hooks.h"
+#include "namespaces.h"
+#include "oci/log.h"
+#include "oci/util.h"
+#include "process_attrs.h"
+#include "rootfs.h"
+
+/* Messages on the sync socket (SOCK_SEQPACKET, so one message per read). */
+enum sync_type
+{
+  SYNC_GO = 1,        /* runtime -> container: ids mapped, cgroup joined */
+  SYNC_HOOKS_REQUEST, /* container -> runtime: run prestart and createRuntime */
+  SYNC_HOOKS_DONE,    /* runtime -> container */
+  SYNC_READY,         /* container -> runtime: waiting for start */
+  SYNC_ERROR,         /* either way: text is the message */
+};
+
+struct sync_message
+{
+  int type;
+  int errno_value;
+  char text[3072];
+};
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static int
+sync_send (int fd, int type, int errno_value, const char *text)
+{
+  struct sync_message msg = { .type = type, .errno_value = errno_value };
+
+  if (text)
+    snprintf (msg.text, sizeof (msg.text), "%s", text);
+  if (send (fd, &msg, sizeof (msg), MSG_NOSIGNAL) < 0)
+    return -errno;
+  return 0;
+}
+
+static int
+sync_receive (int fd, struct sync_message *msg)
+{
+  ssize_t n;
+
+  do
+    n = recv (fd, msg, sizeof (*msg), 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -errno;
+  if (n == 0)
+    return -EPIPE;
+  if ((size_t) n < offsetof (struct sync_message, text))
+    return -EPROTO;
+  msg->text[sizeof (msg->text) - 1] = '\0';
+  return 0;
+}
+
+/* Container side ------------------------------------------------------- */
+
+struct child_context
+{
+  const struct ar_spawn_request *request;
+  int sync_fd;
+  int proc_fd; /* the runtime's /proc, kept across pivot_root */
+  bool new_user_namespace;
+  bool new_mount_namespace;
+  bool new_cgroup_namespace;
+  bool cloned_into_cgroup;
+};
+
+static void __attribute__ ((noreturn))
+child_fail (struct child_context *ctx, ar_error_t *err)
+{
+  cleanup_free char *msg = ar_error_format (*err);
+
+  if (sync_send (ctx->sync_fd, SYNC_ERROR, ar_error_errno (*err), msg) < 0)
+    dprintf (STDERR_FILENO, "agentrun: %s\n", msg ? msg : "container setup failed");
+  _exit (EXIT_FAILURE);
+}
+
+static const char *
+env_lookup (char *const *env, const char *name)
+{
+  size_t len = strlen (name);
+
+  for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+    if (strncmp (env[i], name, len) == 0 && env[i][len] == '=')
+      return env[i] + len + 1;
+  return NULL;
+}
+
+/* Finds args[0] in the container as execve would with a PATH search, and
+ * checks that it can run, so that create fails with the message podman
+ * maps to exit codes 127 and 126. */
+static int
+resolve_executable (const struct ar_process *process, char **out, ar_error_t *err)
+{
+  const char *name = process->args[0];
+  const char *path_env;
+  cleanup_free char *copy = NULL;
+  int saved_errno = ENOENT;
+  char *save = NULL;
+
+  if (strchr (name, '/') != NULL)
+    {
+      struct stat st;
+
+      if (stat (name, &st) < 0)
+        return ar_make_error (err, errno, "exec: \"%s\": executable file not found: no such file or directory",
+                              name);
+      if (S_ISDIR (st.st_mode) || access (name, X_OK) < 0)
+        return ar_make_error (err, EACCES, "exec: \"%s\": permission denied", name);
+      *out = ar_xstrdup (name);
+      return 0;
+    }
+
+  path_env = env_lookup (process->env, "PATH");
+  copy = ar_xstrdup (path_env ? path_env : DEFAULT_PATH);
+  for (char *dir = strtok_r (copy, ":", &save); dir != NULL; dir = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *candidate = ar_xasprintf ("%s/%s", *dir ? dir : ".", name);
+      struct stat st;
+
+      if (stat (candidate, &st) < 0 || S_ISDIR (st.st_mode))
+        continue;
+      if (access (candidate, X_OK) < 0)
+        {
+          saved_errno = EACCES;
+          continue;
+        }
+      *out = ar_steal_ptr (candidate);
+      return 0;
+    }
+
+  if (saved_errno == EACCES)
+    return ar_make_error (err, EACCES, "exec: \"%s\": permission denied", name);
+  return ar_make_error (err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+/* Builds the environment of the container process: process.env, plus HOME
+ * from the container's /etc/passwd when the config sets none. */
+static char **
+build_environment (const struct ar_process *process)
+{
+  size_t n = ar_strv_len (process->env);
+  char **env = ar_xmalloc0 ((n + 2) * sizeof (char *));
+  FILE *passwd;
+  char *line = NULL;
+  size_t cap = 0;
+  const char *home = NULL;
+
+  for (size_t i = 0; i < n; i++)
+    env[i] = ar_xstrdup (process->env[i]);
+  if (env_lookup (process->env, "HOME") != NULL)
+    return env;
+
+  passwd = fopen ("/etc/passwd", "re");
+  while (passwd != NULL && getline (&line, &cap, passwd) > 0)
+    {
+      char *fields[7] = { 0 };
+      char *save = NULL, *p = line;
+      int k = 0;
+
+      line[strcspn (line, "\n")] = '\0';
+      for (char *tok = strsep (&p, ":"); tok != NULL && k < 7; tok = strsep (&p, ":"))
+        fields[k++] = tok;
+      (void) save;
+      if (k >= 6 && fields[2] && (uid_t) strtoul (fields[2], NULL, 10) == process->user.uid)
+        {
+          env[n] = ar_xasprintf ("HOME=%s", fields[5]);
+          home = env[n];
+          break;
+        }
+    }
+  free (line);
+  if (passwd)
+    fclose (passwd);
+  if (home == NULL)
+    env[n] = ar_xstrdup ("HOME=/");
+  return env;
+}
+
+static int
+wait_for_message (struct child_context *ctx, int expected, ar_error_t *err)
+{
+  struct sync_message msg;
+  int ret = sync_receive (ctx->sync_fd, &msg);
+
+  if (ret < 0)
+    return ar_make_error (err, -ret, "lost the runtime while waiting on the sync socket");
+  if (msg.type == SYNC_ERROR)
+    return ar_make_error (err, msg.errno_value, "%s", msg.text);
+  if (msg.type != expected)
+    return ar_make_error (err, EPROTO, "unexpected sync message %d (expected %d)", msg.type, expected);
+  return 0;
+}
+
+static int
+join_session_keyring (const char *id, ar_error_t *err)
+{
+  cleanup_free char *name = ar_xasprintf ("_ses.%s", id);
+
+  /* KEYCTL_JOIN_SESSION_KEYRING = 1.  Kernels without keys, or user
+   * namespaces where the keyring quota is exhausted, just keep the
+   * inherited keyring, as other runtimes do. */
+  if (syscall (SYS_keyctl, 1, name, 0, 0, 0) < 0 && errno != ENOSYS && errno != EDQUOT
+      && errno != EACCES && errno != EPERM)
+    return ar_make_error (err, errno, "cannot create the session keyring `%s`; pass --no-new-keyring",
+                          name);
+  return 0;
+}
+
+static int
+set_hostname (const struct ar_config *config, bool new_uts, ar_error_t *err)
+{
+  if ((config->hostname && *config->hostname) || (config->domainname && *config->domainname))
+    {
+      if (!new_uts)
+        return ar_make_error (err, EINVAL, "hostname and domainname need a new uts namespace: add "
+                                           "{\"type\": \"uts\"} to linux.namespaces");
+    }
+  if (config->hostname && *config->hostname
+      && sethostname (config->hostname, strlen (config->hostname)) < 0)
+    return ar_make_error (err, errno, "hostname: cannot set `%s`", config->hostname);
+  if (config->domainname && *config->domainname
+      && setdomainname (config->domainname, strlen (config->domainname)) < 0)
+    return ar_make_error (err, errno, "domainname: cannot set `%s`", config->domainname);
+  return 0;
+}
+
+/* Marks every fd from 3 on close-on-exec, except the preserved ones. */
+static int
+prepare_fds (int preserve_fds, ar_error_t *err)
+{
+  unsigned int first = 3 + (unsigned int) (preserve_fds > 0 ? preserve_fds : 0);
+
+  if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    return ar_make_error (err, errno, "cannot mark inherited fds close-on-exec");
+  for (int fd = 3; fd < (int) first; fd++)
+    {
+      int flags = fcntl (fd, F_GETFD);
+      if (flags >= 0)
+        fcntl (fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+  return 0;
+}
+
+/* Blocks until `start` opens the exec FIFO, then tells it we are going. */
+static int
+wait_for_start (struct child_context *ctx, ar_error_t *err)
+{
+  cleanup_free char *path = ar_xasprintf ("self/fd/%d", ctx->request->exec_fifo_fd);
+  cleanup_close int fd = -1;
+
+  do
+    fd = openat (ctx->proc_fd, path, O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0)
+    return ar_make_error (err, errno, "cannot open the exec fifo");
+  if (ar_write_all (fd, "0", 1) < 0)
+    return ar_make_error (err, errno, "cannot write the exec fifo");
+  return 0;
+}
+
+static int
+child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_error_t *err)
+{
+  const struct ar_spawn_request *req = ctx->request;
+  const struct ar_config *config = req->config;
+  const struct ar_process *process = config->process;
+  struct ar_rootfs_context rootfs = {
+    .config = config,
+    .rootfs = req->rootfs,
+    .cgroup = req->cgroup,
+    .in_user_namespace = ctx->new_user_namespace || config->linux_config.namespaces[AR_NS_USER].present,
+    .in_cgroup_namespace = config->linux_config.namespaces[AR_NS_CGROUP].present,
+    .no_pivot = req->no_pivot,
+  };
+
+  if (wait_for_message (ctx, SYNC_GO, err) < 0)
+    return -1;
+
+  if (ctx->new_user_namespace)
+    {
+      /* Become root of the new namespace, when 0 is mapped, so that the
+       * set-up below runs with its full capabilities. */
+      if (setresgid (0, 0, 0) < 0 && errno != EINVAL)
+        return ar_make_error (err, errno, "cannot become gid 0 in the user namespace");
+      if (setresuid (0, 0, 0) < 0 && errno != EINVAL)
+        return ar_make_error (err, errno, "cannot become uid 0 in the user namespace");
+    }
+
+  if (ctx->new_cgroup_namespace && !ctx->cloned_into_cgroup && unshare (CLONE_NEWCGROUP) < 0)
+    return ar_make_error (err, errno, "cannot create the cgroup namespace");
+
+  if (set_hostname (config, config->linux_config.namespaces[AR_NS_UTS].present
+                                && config->linux_config.namespaces[AR_NS_UTS].path == NULL,
+                    err) < 0)
+    return -1;
+
+  if (!req->no_new_keyring && join_session_keyring (req->id, err) < 0)
+    return -1;
+
+  ctx->proc_fd = open ("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (ctx->proc_fd < 0)
+    return ar_make_error (err, errno, "cannot open /proc");
+
+  if (ctx->new_mount_namespace && ar_rootfs_prepare (&rootfs, err) < 0)
+    return -1;
+
+  if (config->hooks[AR_HOOK_PRESTART].n_hooks > 0 || config->hooks[AR_HOOK_CREATE_RUNTIME].n_hooks > 0)
+    {
+      if (sync_send (ctx->sync_fd, SYNC_HOOKS_REQUEST, 0, NULL) < 0)
+        return ar_make_error (err, errno, "cannot reach the runtime on the sync socket");
+      if (wait_for_message (ctx, SYNC_HOOKS_DONE, err) < 0)
+        return -1;
+    }
+
+  if (config->hooks[AR_HOOK_CREATE_CONTAINER].n_hooks > 0)
+    {
+      cleanup_free char *state = ar_xasprintf ("{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"creating\","
+                                               "\"pid\":%d,\"bundle\":\"%s\"}",
+                                               req->id, (int) getpid (), req->bundle);
+      if (ar_hooks_run (config, AR_HOOK_CREATE_CONTAINER, state, err) < 0)
+        return -1;
+    }
+
+  if (ctx->new_mount_namespace && ar_rootfs_enter (&rootfs, err) < 0)
+    return -1;
+
+  if (config->linux_config.n_sysctl > 0 && ar_apply_sysctl (config, err) < 0)
+    return -1;
+
+  if (process->terminal && req->console_fd >= 0)
+    {
+      if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)
+        return -1;
+      close (req->console_fd);
+    }
+
+  if (ar_apply_rlimits (process, err) < 0)
+    return -1;
+  if (process->has_oom_score_adj && ar_apply_oom_score_adj (process->oom_score_adj, err) < 0)
+    return -1;
+  if (config->linux_config.personality && ar_apply_personality (config->linux_config.personality, err) < 0)
+    return -1;
+  if (process->io_priority && ar_apply_io_priority (process->io_priority, err) < 0)
+    return -1;
+  if (process->scheduler && ar_apply_scheduler (process->scheduler, err) < 0)
+    return -1;
+
+  /* Without no_new_privileges the filter must be loaded while the process
+   * still has CAP_SYS_ADMIN, before the user switch drops it. */
+  if (req->seccomp && !process->no_new_privileges && ar_seccomp_load (req->seccomp, NULL, err) < 0)
+    return -1;
+
+  if (ar_apply_bounding_set (process->capabilities, err) < 0)
+    return -1;
+  if (ar_apply_user_and_capabilities (process, err) < 0)
+    return -1;
+
+  if (process->cwd && chdir (process->cwd) < 0)
+    return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", process->cwd);
+
+  if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return ar_make_error (err, errno, "process.noNewPrivileges: cannot set no_new_privs");
+
+  *exec_env = build_environment (process);
+  if (resolve_executable (process, exec_path, err) < 0)
+    return -1;
+
+  if (prepare_fds (req->preserve_fds, err) < 0)
+    return -1;
+
+  return 0;
+}
+
+static int __attribute__ ((noreturn))
+child_main (struct child_context *ctx)
+{
+  const struct ar_spawn_request *req = ctx->request;
+  cleanup_error ar_error_t err = NULL;
+  cleanup_free char *exec_path = NULL;
+  char **exec_env = NULL;
+
+  if (child_setup (ctx, &exec_path, &exec_env, &err) < 0)
+    child_fail (ctx, &err);
+
+  if (sync_send (ctx->sync_fd, SYNC_READY, 0, NULL) < 0)
+    _exit (EXIT_FAILURE);
+  close (ctx->sync_fd);
+
+  /* From here on the runtime has returned: errors go to the container's
+   * stderr, which conmon or the caller collects. */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
+  if (wait_for_start (ctx, &err) < 0)
+    goto fail;
+
+  if (req->config->hooks[AR_HOOK_START_CONTAINER].n_hooks > 0)
+    {
+      cleanup_free char *state = ar_xasprintf ("{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"running\","
+                                               "\"pid\":%d,\"bundle\":\"%s\"}",
+                                               req->id, (int) getpid (), req->bundle);
+      if (ar_hooks_run (req->config, AR_HOOK_START_CONTAINER, state, &err) < 0)
+        goto fail;
+    }
+
+  close (ctx->proc_fd);
+
+  if (req->seccomp && req->config->process->no_new_privileges && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
+    goto fail;
+
+  ar_exec_guarded (exec_path, req->config->process->args, exec_env, &err);
+
+fail:
+  {
+    cleanup_free char *msg = ar_error_format (err);
+    int errno_value = ar_error_errno (err);
+
+    dprintf (STDERR_FILENO, "agentrun: %s\n", msg ? msg : "cannot start the container process");
+    _exit (errno_value == ENOENT ? 127 : errno_value == EACCES ? 126 : EXIT_FAILURE);
+  }
+}
+
+/* Runtime side ----------------------------------------------------------- */
+
+static pid_t
+clone3_compat (uint64_t flags, int cgroup_fd)
+{
+  struct clone_args args = {
+    .flags = flags,
+    .exit_signal = SIGCHLD,
+  };
+
+  if (cgroup_fd >= 0)
+    {
+      args.flags |= CLONE_INTO_CGROUP;
+      args.cgroup = (uint64_t) cgroup_fd;
+    }
+  return (pid_t) syscall (SYS_clone3, &args, sizeof (args));
+}
+
+static int
+receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t pid, ar_error_t *err)
+{
+  for (;;)
+    {
+      struct sync_message msg;
+      int ret = sync_receive (sync_fd, &msg);
+
+      if (ret < 0)
+        return ar_make_error (err, -ret == EPIPE ? ECHILD : -ret,
+                              "the container process exited during set-up");
+
+      switch (msg.type)
+        {
+        case SYNC_READY:
+          return 0;
+
+        case SYNC_ERROR:
+          return ar_make_error (err, msg.errno_value, "%s", msg.text);
+
+        case SYNC_HOOKS_REQUEST:
+          if (req->run_runtime_hooks && req->run_runtime_hooks (req->hooks_data, pid, err) < 0)
+            {
+              cleanup_free char *text = ar_error_format (*err);
+              sync_send (sync_fd, SYNC_ERROR, ar_error_errno (*err), text);
+              return -1;
+            }
+          if (sync_send (sync_fd, SYNC_HOOKS_DONE, 0, NULL) < 0)
+            return ar_make_error (err, errno, "cannot reach the container process");
+          break;
+
+        default:
+          return ar_make_error (err, EPROTO, "unexpected sync message %d from the container process",
+                                msg.type);
+        }
+    }
+}
+
+static void
+kill_and_reap (pid_t pid)
+{
+  int status;
+
+  kill (pid, SIGKILL);
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+}
+
+int
+ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error_t *err)
+{
+  const struct ar_linux *linux_config = &req->config->linux_config;
+  cleanup_namespaces struct ar_namespace_switch ns = AR_NAMESPACE_SWITCH_INIT;
+  struct child_context ctx = { .request = req, .proc_fd = -1 };
+  int sync_fds[2];
+  int cgroup_fd = -1;
+  uint64_t flags;
+  pid_t pid;
+
+  if (linux_config->namespaces[AR_NS_USER].present && linux_config->namespaces[AR_NS_USER].path != NULL)
+    return ar_make_error (err, ENOTSUP, "linux.namespaces: joining a user namespace by path is not "
+                                        "supported yet; create a new one or share the runtime's");
+
+  flags = ar_namespaces_clone_flags (linux_config);
+  ctx.new_user_namespace = (flags & CLONE_NEWUSER) != 0;
+  ctx.new_mount_namespace = (flags & CLONE_NEWNS) != 0;
+  ctx.new_cgroup_namespace = (flags & CLONE_NEWCGROUP) != 0;
+
+  if (req->cgroup)
+    cgroup_fd = ar_cgroup_clone_into_fd (req->cgroup);
+  ctx.cloned_into_cgroup = cgroup_fd >= 0;
+  if (!ctx.cloned_into_cgroup)
+    flags &= ~(uint64_t) CLONE_NEWCGROUP;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
+    return ar_make_error (err, errno, "cannot create the sync socket");
+
+  /* Namespaces given by path are entered by the runtime just around the
+   * clone, so the container process starts inside them, and new pid and
+   * time namespaces apply to it from the start. */
+  if (ar_namespaces_enter_for_clone (linux_config, &ns, err) < 0)
+    goto fail_sockets;
+
+  pid = clone3_compat (flags & ~(uint64_t) CLONE_NEWTIME, cgroup_fd);
+  if (pid < 0 && errno == ENOSYS)
+    {
+      /* TODO: kernels before 5.3 lack clone3; fall back to clone(2) there. */
+      ar_make_error (err, ENOSYS, "the kernel lacks clone3 (Linux 5.3 or newer is required)");
+      ar_namespaces_restore (&ns, NULL);
+      goto fail_sockets;
+    }
+
+  if (pid == 0)
+    {
+      close (sync_fds[0]);
+      ctx.sync_fd = sync_fds[1];
+      prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      child_main (&ctx);
+    }
+
+  if (pid < 0)
+    {
+      int saved = errno;
+      ar_namespaces_restore (&ns, NULL);
+      ar_make_error (err, saved, "cannot create the container process with namespaces %s",
+                     ar_namespaces_describe_flags (flags));
+      goto fail_sockets;
+    }
+
+  close (sync_fds[1]);
+  if (ar_namespaces_restore (&ns, err) < 0)
+    goto fail_child;
+
+  if (req->on_cloned && req->on_cloned (req->hooks_data, pid, err) < 0)
+    goto fail_child;
+
+  if (ctx.new_user_namespace && ar_namespaces_write_id_maps (pid, linux_config, err) < 0)
+    goto fail_child;
+
+  if (req->cgroup && !ctx.cloned_into_cgroup && ar_cgroup_enter (req->cgroup, pid, err) < 0)
+    goto fail_child;
+
+  if (sync_send (sync_fds[0], SYNC_GO, 0, NULL) < 0)
+    {
+      ar_make_error (err, errno, "the container process exited before set-up");
+      goto fail_child;
+    }
+
+  if (receive_until_ready (req, sync_fds[0], pid, err) < 0)
+    goto fail_child;
+
+  close (sync_fds[0]);
+  *pid_out = pid;
+  return 0;
+
+fail_child:
+  close (sync_fds[0]);
+  kill_and_reap (pid);
+  return -1;
+
+fail_sockets:
+  close (sync_fds[0]);
+  close (sync_fds[1]);
+  return -1;
+}

@@ -1,0 +1,44 @@
+/* Spawning the container process: clone with its namespaces, the sync
+ * protocol between the runtime and the container process, and every step
+ * the container process performs on itself until it waits for `start`. */
+#ifndef AGENTRUN_SPAWN_H
+#define AGENTRUN_SPAWN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "oci/config.h"
+#include "oci/error.h"
+#include "seccomp.h"
+
+struct ar_spawn_request
+{
+  const struct ar_config *config;
+  const char *id;
+  const char *bundle;  /* absolute */
+  const char *rootfs;  /* absolute */
+  int exec_fifo_fd;    /* O_PATH fd of the exec FIFO */
+  int console_fd;      /* connected console socket, or -1 */
+  int preserve_fds;    /* fds 3 .. 3+N-1 reach the container */
+  bool no_pivot;
+  bool no_new_keyring;
+  struct ar_cgroup *cgroup;                      /* may be NULL */
+  const struct ar_seccomp_program *seccomp;      /* may be NULL */
+
+  /* Called in the runtime when the container process has its mounts ready,
+   * to run the prestart and createRuntime hooks; pid is the container's. */
+  int (*run_runtime_hooks) (void *data, pid_t pid, ar_error_t *err);
+  void *hooks_data;
+
+  /* Called right after clone, before the container process goes on, so
+   * that the caller can record the pid for cleanup after a crash. */
+  int (*on_cloned) (void *data, pid_t pid, ar_error_t *err);
+};
+
+/* Clones the container process and drives it until it waits on the exec
+ * FIFO.  On success *pid is the container process (a child of the caller).
+ * On failure the process is killed and reaped. */
+int ar_spawn_container (const struct ar_spawn_request *request, pid_t *pid, ar_error_t *err);
+
+#endif

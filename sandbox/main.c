@@ -12,6 +12,7 @@
 static const struct ar_verb verbs[] = {
   { "create", ar_cli_create, "create a container from a bundle" },
   { "start", ar_cli_start, "start the process of a created container" },
+  { "exec", ar_cli_exec, "run a new process inside a running container" },
   { "run", ar_cli_run, "create and start a container, and wait for it" },
   { "state", ar_cli_state, "print the state of a container" },
   { "kill", ar_cli_kill, "send a signal to a container" },

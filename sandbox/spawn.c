@@ -283,6 +283,74 @@ wait_for_start (struct child_context *ctx, ar_error_t *err)
   return 0;
 }
 
+/* Applies the process settings shared by create and exec, from rlimits to
+ * the resolved executable. */
+static int
+process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_error_t *err)
+{
+  const struct ar_spawn_request *req = ctx->request;
+  const struct ar_config *config = req->config;
+  const struct ar_process *process = config->process;
+
+  if (ar_apply_rlimits (process, err) < 0)
+    return -1;
+  if (process->has_oom_score_adj && ar_apply_oom_score_adj (process->oom_score_adj, err) < 0)
+    return -1;
+  if (config->linux_config.personality && ar_apply_personality (config->linux_config.personality, err) < 0)
+    return -1;
+  if (process->io_priority && ar_apply_io_priority (process->io_priority, err) < 0)
+    return -1;
+  if (process->scheduler && ar_apply_scheduler (process->scheduler, err) < 0)
+    return -1;
+
+  /* Without no_new_privileges the filter must be loaded while the process
+   * still has CAP_SYS_ADMIN, before the user switch drops it. */
+  if (req->seccomp && !process->no_new_privileges && ar_seccomp_load (req->seccomp, NULL, err) < 0)
+    return -1;
+
+  if (ar_apply_bounding_set (process->capabilities, err) < 0)
+    return -1;
+  if (ar_apply_user_and_capabilities (process, err) < 0)
+    return -1;
+
+  if (process->cwd && chdir (process->cwd) < 0)
+    return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", process->cwd);
+
+  if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return ar_make_error (err, errno, "process.noNewPrivileges: cannot set no_new_privs");
+
+  *exec_env = build_environment (process);
+  if (resolve_executable (process, exec_path, err) < 0)
+    return -1;
+
+  return prepare_fds (req->preserve_fds, err);
+}
+
+static int
+exec_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_error_t *err)
+{
+  const struct ar_spawn_request *req = ctx->request;
+  const struct ar_process *process = req->config->process;
+
+  if (req->user_namespace_fd >= 0)
+    {
+      if (setns (req->user_namespace_fd, CLONE_NEWUSER) < 0)
+        return ar_make_error (err, errno, "cannot join the container's user namespace");
+      close (req->user_namespace_fd);
+      if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+        return ar_make_error (err, errno, "cannot become root of the container's user namespace");
+    }
+
+  if (process->terminal && req->console_fd >= 0)
+    {
+      if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)
+        return -1;
+      close (req->console_fd);
+    }
+
+  return process_setup (ctx, exec_path, exec_env, err);
+}
+
 static int
 child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_error_t *err)
 {
@@ -300,6 +368,9 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
 
   if (wait_for_message (ctx, SYNC_GO, err) < 0)
     return -1;
+
+  if (req->exec_mode)
+    return exec_setup (ctx, exec_path, exec_env, err);
 
   if (ctx->new_user_namespace)
     {
@@ -359,41 +430,7 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
       close (req->console_fd);
     }
 
-  if (ar_apply_rlimits (process, err) < 0)
-    return -1;
-  if (process->has_oom_score_adj && ar_apply_oom_score_adj (process->oom_score_adj, err) < 0)
-    return -1;
-  if (config->linux_config.personality && ar_apply_personality (config->linux_config.personality, err) < 0)
-    return -1;
-  if (process->io_priority && ar_apply_io_priority (process->io_priority, err) < 0)
-    return -1;
-  if (process->scheduler && ar_apply_scheduler (process->scheduler, err) < 0)
-    return -1;
-
-  /* Without no_new_privileges the filter must be loaded while the process
-   * still has CAP_SYS_ADMIN, before the user switch drops it. */
-  if (req->seccomp && !process->no_new_privileges && ar_seccomp_load (req->seccomp, NULL, err) < 0)
-    return -1;
-
-  if (ar_apply_bounding_set (process->capabilities, err) < 0)
-    return -1;
-  if (ar_apply_user_and_capabilities (process, err) < 0)
-    return -1;
-
-  if (process->cwd && chdir (process->cwd) < 0)
-    return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", process->cwd);
-
-  if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return ar_make_error (err, errno, "process.noNewPrivileges: cannot set no_new_privs");
-
-  *exec_env = build_environment (process);
-  if (resolve_executable (process, exec_path, err) < 0)
-    return -1;
-
-  if (prepare_fds (req->preserve_fds, err) < 0)
-    return -1;
-
-  return 0;
+  return process_setup (ctx, exec_path, exec_env, err);
 }
 
 static int __attribute__ ((noreturn))
@@ -414,6 +451,15 @@ child_main (struct child_context *ctx)
   /* From here on the runtime has returned: errors go to the container's
    * stderr, which conmon or the caller collects. */
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
+
+  if (req->exec_mode)
+    {
+      if (req->seccomp && req->config->process->no_new_privileges
+          && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
+        goto fail;
+      ar_exec_guarded (exec_path, req->config->process->args, exec_env, &err);
+      goto fail;
+    }
 
   if (wait_for_start (ctx, &err) < 0)
     goto fail;
@@ -521,7 +567,8 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   uint64_t flags;
   pid_t pid;
 
-  if (linux_config->namespaces[AR_NS_USER].present && linux_config->namespaces[AR_NS_USER].path != NULL)
+  if (!req->exec_mode && linux_config->namespaces[AR_NS_USER].present
+      && linux_config->namespaces[AR_NS_USER].path != NULL)
     return ar_make_error (err, ENOTSUP, "linux.namespaces: joining a user namespace by path is not "
                                         "supported yet; create a new one or share the runtime's");
 

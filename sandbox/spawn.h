@@ -34,6 +34,12 @@ struct ar_spawn_request
   /* Called right after clone, before the container process goes on, so
    * that the caller can record the pid for cleanup after a crash. */
   int (*on_cloned) (void *data, pid_t pid, ar_error_t *err);
+
+  /* `exec` into a running container: config->linux_config lists the
+   * container's namespaces by path, the rootfs, hooks and exec FIFO are
+   * skipped, and the process runs as soon as it is set up. */
+  bool exec_mode;
+  int user_namespace_fd; /* exec: the container's user namespace, or -1 */
 };
 
 /* Clones the container process and drives it until it waits on the exec

@@ -39,6 +39,7 @@ int ar_cli_delete (struct ar_global_options *global, int argc, char **argv, ar_e
 int ar_cli_list (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 int ar_cli_spec (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 int ar_cli_features (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_exec (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 
 /* Shared by the verbs: a usage error naming the verb and pointing at
  * --help. */

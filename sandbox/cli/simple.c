@@ -31,7 +31,7 @@ static const char delete_usage[] = "Usage: agentrun [global options] delete [--f
                                    "Options:\n"
                                    "  -f, --force  kill the container first when it is running\n";
 
-/* Parses [-h] plus the boolean flags of `flag_names`, then positionals. */
+/* Parses -h, one optional boolean flag, then the positional arguments. */
 static int
 parse_simple (const char *verb, const char *usage, int argc, char **argv, const char *long_flag, char short_flag,
               bool *flag, int min_args, int max_args, int *first_arg, bool *help, ar_error_t *err)

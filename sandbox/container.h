@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "oci/error.h"
 
@@ -47,3 +48,12 @@ int ar_container_list (const char *root, json_t **out, ar_error_t *err);
 int ar_signal_parse (const char *text);
 
 #endif
+
+/* Cgroup verbs on a running container: pause and resume freeze and thaw
+ * every process; ps lists their pids; update applies new resources
+ * (a linux.resources JSON object); stats returns `events --stats` data. */
+int ar_container_pause (const char *root, const char *id, ar_error_t *err);
+int ar_container_resume (const char *root, const char *id, ar_error_t *err);
+int ar_container_pids (const char *root, const char *id, pid_t **pids, size_t *n_pids, ar_error_t *err);
+int ar_container_update (const char *root, const char *id, json_t *resources, ar_error_t *err);
+int ar_container_stats (const char *root, const char *id, json_t **out, ar_error_t *err);

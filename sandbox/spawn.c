@@ -346,6 +346,10 @@ exec_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_er
       if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)
         return -1;
       close (req->console_fd);
+      /* The terminal belongs to the container's user, as a login would
+       * leave it. */
+      if (fchown (STDIN_FILENO, process->user.uid, process->user.gid) < 0)
+        return ar_make_error (err, errno, "cannot give the terminal to uid %u", (unsigned) process->user.uid);
     }
 
   return process_setup (ctx, exec_path, exec_env, err);
@@ -428,6 +432,10 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
       if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)
         return -1;
       close (req->console_fd);
+      /* The terminal belongs to the container's user, as a login would
+       * leave it. */
+      if (fchown (STDIN_FILENO, process->user.uid, process->user.gid) < 0)
+        return ar_make_error (err, errno, "cannot give the terminal to uid %u", (unsigned) process->user.uid);
     }
 
   return process_setup (ctx, exec_path, exec_env, err);

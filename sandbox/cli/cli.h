@@ -40,6 +40,11 @@ int ar_cli_list (struct ar_global_options *global, int argc, char **argv, ar_err
 int ar_cli_spec (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 int ar_cli_features (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 int ar_cli_exec (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_pause (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_resume (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_ps (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_update (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_events (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 
 /* Shared by the verbs: a usage error naming the verb and pointing at
  * --help. */

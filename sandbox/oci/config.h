@@ -94,7 +94,7 @@ struct ar_process
   int oom_score_adj;
   struct ar_io_priority *io_priority;
   struct ar_scheduler *scheduler;
-  char *exec_cpu_affinity_initial;
+  char *exec_cpu_affinity_initial; /* CPU lists such as "0-3,7"; NULL when unset or empty */
   char *exec_cpu_affinity_final;
 };
 
@@ -110,7 +110,7 @@ struct ar_mount
   char *destination;
   char *type;   /* may be NULL: bind mounts often omit it */
   char *source; /* may be NULL */
-  char **options;
+  char **options; /* as written, NULL-terminated */
   size_t n_options;
 
   unsigned long flags;             /* MS_* that mount(2) sets */
@@ -119,10 +119,10 @@ struct ar_mount
   bool bind;                       /* "bind" or "rbind" */
   bool recursive_bind;             /* "rbind" */
   uint64_t attr_set;               /* MOUNT_ATTR_* from "r*" options, recursive */
-  uint64_t attr_clear;
-  bool has_propagation_attr;
-  char *data;                      /* the remaining options, comma-joined */
-  bool idmap;                      /* "idmap" or "ridmap" */
+  uint64_t attr_clear;             /* includes MOUNT_ATTR__ATIME when an atime mode is set */
+  bool has_recursive_attrs;        /* some "r*" option: mount_setattr (AT_RECURSIVE) is due */
+  char *data;                      /* the remaining options, comma-joined; NULL if none */
+  bool idmap;                      /* "idmap", "ridmap", or mappings given */
   bool recursive_idmap;
   bool tmpcopyup;
   struct ar_idmap *uid_mappings;   /* idmapped mounts */
@@ -172,8 +172,8 @@ enum ar_namespace_type
 
 struct ar_namespace
 {
-  bool present;
-  char *path; /* join this namespace; NULL: create a new one */
+  bool present; /* listed in linux.namespaces; absent ones are inherited */
+  char *path;   /* join this namespace; NULL: create a new one */
 };
 
 struct ar_device
@@ -285,7 +285,7 @@ struct ar_config
 int ar_config_parse (const char *json_text, size_t len, const char *origin, struct ar_config **out,
                      ar_error_t *err);
 
-/* Reads and parses BUNDLE/config.json. */
+/* Reads and parses BUNDLE/config.json; errors name "BUNDLE/config.json". */
 int ar_config_load_bundle (const char *bundle, struct ar_config **out, ar_error_t *err);
 
 void ar_config_free (struct ar_config *config);
@@ -296,7 +296,10 @@ void ar_config_release (struct ar_config **config);
 int ar_process_parse_file (const char *path, struct ar_process **out, ar_error_t *err);
 void ar_process_free (struct ar_process *process);
 
-/* Mount option parsing, shared by config and tests. */
+/* Sorts mount->options into flags, clear_flags, propagation, the bind,
+ * idmap and tmpcopyup fields, attr_set/attr_clear and data, replacing what
+ * an earlier call stored.  json_path prefixes error messages, for example
+ * "config.json: mounts[2]". */
 int ar_mount_parse_options (struct ar_mount *mount, const char *json_path, ar_error_t *err);
 
 /* Maps "pid", "network", ... to AR_NS_*; -1 when unknown. */
@@ -304,10 +307,13 @@ int ar_namespace_type_from_name (const char *name);
 const char *ar_namespace_type_name (enum ar_namespace_type type);
 
 /* Maps "prestart", "createRuntime", ... to AR_HOOK_*; -1 when unknown. */
+int ar_hook_kind_from_name (const char *name);
+/* Returns the spec's name of a hook kind, NULL when out of range. */
 const char *ar_hook_kind_name (enum ar_hook_kind kind);
 
-/* Returns the default config.json that `agentrun spec` writes (rootless
- * when requested), as a JSON string the caller frees. */
+/* Builds the default config.json that `agentrun spec` writes (rootless
+ * when requested): JSON text indented by two spaces and ending with a
+ * newline, which the caller frees. */
 char *ar_config_default_spec (bool rootless);
 
 #endif

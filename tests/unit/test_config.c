@@ -445,6 +445,21 @@ test_process_defaults (void)
 }
 
 static void
+test_console_size_needs_terminal (void)
+{
+  static const char text[] = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": "
+                             "[\"sh\"], \"cwd\": \"/\", \"consoleSize\": {\"height\": 40, \"width\": 100}}}";
+  cleanup_config struct ar_config *c = NULL;
+  cleanup_error ar_error_t err = NULL;
+
+  CHECK (parse_text (text, &c, &err) == 0);
+  if (c == NULL)
+    return;
+  CHECK (!c->process->terminal);
+  CHECK (!c->process->has_console_size);
+}
+
+static void
 test_null_members_are_absent (void)
 {
   static const char text[] = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}, \"process\": null,"
@@ -1428,6 +1443,7 @@ main (void)
     { "config full round", test_full_config_round },
     { "config minimal defaults", test_minimal_config_defaults },
     { "process defaults", test_process_defaults },
+    { "console size needs terminal", test_console_size_needs_terminal },
     { "null members are absent", test_null_members_are_absent },
     { "invalid values name path", test_invalid_values_name_path },
     { "malformed JSON position", test_malformed_json_position },

@@ -77,7 +77,7 @@ struct ar_scheduler
 struct ar_process
 {
   bool terminal;
-  bool has_console_size;
+  bool has_console_size; /* consoleSize given with terminal true */
   unsigned int console_height;
   unsigned int console_width;
   struct ar_user user;

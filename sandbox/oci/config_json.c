@@ -34,7 +34,8 @@ is_big_uint64 (json_t *value)
 
 /* Returns a copy of text where every integer literal between INT64_MAX and
  * UINT64_MAX is written as a BIG_UINT64_PREFIX string.  Lines keep their
- * numbering, so later syntax errors still point at the right line. */
+ * numbering, so later syntax errors still point at the right line, but a
+ * column after a rewritten literal on the same line is off. */
 static char *
 mark_big_integers (const char *text, size_t len, size_t *out_len)
 {

@@ -298,7 +298,9 @@ parse_resources (const struct ar_json_at *at, json_t *obj, struct ar_linux *linu
     return ret;
 
   /* ar_resources_parse names the JSON path, so only the origin file is
-   * added in front. */
+   * added in front.  NOTE: in a document with integers above INT64_MAX,
+   * such integers in resources arrive as marked strings (see
+   * config_json.c), which the resources parser rejects as strings. */
   ret = ar_resources_parse (resources, path, &linux_config->resources, err);
   if (ret < 0)
     return at->origin ? ar_error_wrap (err, "%s", at->origin) : ret;

@@ -102,7 +102,8 @@ parse_console_size (const struct ar_json_at *at, json_t *obj, struct ar_process 
   if (ret < 0)
     return ret;
 
-  process->has_console_size = true;
+  /* The spec has runtimes ignore consoleSize without a terminal. */
+  process->has_console_size = process->terminal;
   process->console_height = (unsigned int) height;
   process->console_width = (unsigned int) width;
   return 0;

@@ -12,10 +12,12 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "oci/config.h"
 #include "oci/error.h"
+#include "oci/log.h"
 #include "oci/util.h"
 #include "unit.h"
 
@@ -440,6 +442,21 @@ test_process_defaults (void)
   CHECK (c->process->io_priority == NULL);
   CHECK (c->process->scheduler == NULL);
   CHECK (c->process->exec_cpu_affinity_final == NULL);
+}
+
+static void
+test_console_size_needs_terminal (void)
+{
+  static const char text[] = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": "
+                             "[\"sh\"], \"cwd\": \"/\", \"consoleSize\": {\"height\": 40, \"width\": 100}}}";
+  cleanup_config struct ar_config *c = NULL;
+  cleanup_error ar_error_t err = NULL;
+
+  CHECK (parse_text (text, &c, &err) == 0);
+  if (c == NULL)
+    return;
+  CHECK (!c->process->terminal);
+  CHECK (!c->process->has_console_size);
 }
 
 static void
@@ -1246,6 +1263,79 @@ write_text (const char *path, const char *text)
   CHECK (ar_write_all (fd, text, strlen (text)) == (ssize_t) strlen (text));
 }
 
+/* Exit status of the child when it cannot set up its mount namespace. */
+#define CHILD_SKIPPED 77
+
+/* Runs in a child with its own mount namespace, where a file bound over
+ * /proc/sys/kernel/cap_last_cap makes the kernel look older than libcap. */
+static int
+parse_caps_with_last_cap_38 (const char *dir)
+{
+  static const char text[] = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"}, \"process\": {\"args\": "
+                             "[\"sh\"], \"cwd\": \"/\", \"capabilities\": {\"bounding\": [\"CAP_KILL\", "
+                             "\"CAP_BPF\", \"CAP_CHECKPOINT_RESTORE\", \"CAP_SYSLOG\"]}}}";
+  cleanup_free char *fake = ar_xasprintf ("%s/cap_last_cap", dir);
+  cleanup_free char *log_path = ar_xasprintf ("%s/debug.log", dir);
+  cleanup_free char *log_text = NULL;
+  cleanup_config struct ar_config *c = NULL;
+  cleanup_error ar_error_t err = NULL;
+
+  if (unshare (CLONE_NEWNS) < 0 || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
+    return CHILD_SKIPPED;
+  write_text (fake, "38\n");
+  if (mount (fake, "/proc/sys/kernel/cap_last_cap", "none", MS_BIND, NULL) < 0)
+    return CHILD_SKIPPED;
+  CHECK (ar_log_init (log_path, AR_LOG_FORMAT_TEXT, true, &err) == 0);
+
+  CHECK (parse_text (text, &c, &err) == 0);
+  if (c != NULL)
+    CHECK (c->process->capabilities->bounding == ((UINT64_C (1) << CAP_KILL) | (UINT64_C (1) << CAP_SYSLOG)));
+
+  ar_log_reset ();
+  CHECK (ar_read_file (log_path, &log_text, NULL, &err) == 0);
+  CHECK_CONTAINS (log_text, "config.json: process.capabilities.bounding[1]: capability `CAP_BPF` is beyond the "
+                            "running kernel's last capability 38, skipping it");
+  CHECK_CONTAINS (log_text, "bounding[2]: capability `CAP_CHECKPOINT_RESTORE` is beyond");
+  return unit_failures == 0 ? 0 : 1;
+}
+
+static void
+test_capability_beyond_kernel_skipped (void)
+{
+  cleanup_free char *dir = make_temp_dir ();
+  cleanup_free char *fake = NULL;
+  cleanup_free char *log_path = NULL;
+  int status = 0;
+  pid_t pid;
+
+  CHECK (dir != NULL);
+  if (dir == NULL)
+    return;
+
+  fflush (NULL);
+  pid = fork ();
+  CHECK (pid >= 0);
+  if (pid == 0)
+    {
+      int code = parse_caps_with_last_cap_38 (dir);
+
+      free (ar_steal_ptr (dir));
+      _exit (code);
+    }
+  CHECK (waitpid (pid, &status, 0) == pid);
+  CHECK (WIFEXITED (status));
+  if (WIFEXITED (status) && WEXITSTATUS (status) == CHILD_SKIPPED)
+    fprintf (stderr, "capability beyond kernel skipped: needs root for a private mount namespace, not run\n");
+  else
+    CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+
+  fake = ar_xasprintf ("%s/cap_last_cap", dir);
+  log_path = ar_xasprintf ("%s/debug.log", dir);
+  unlink (fake);
+  unlink (log_path);
+  rmdir (dir);
+}
+
 static void
 test_load_bundle (void)
 {
@@ -1353,6 +1443,7 @@ main (void)
     { "config full round", test_full_config_round },
     { "config minimal defaults", test_minimal_config_defaults },
     { "process defaults", test_process_defaults },
+    { "console size needs terminal", test_console_size_needs_terminal },
     { "null members are absent", test_null_members_are_absent },
     { "invalid values name path", test_invalid_values_name_path },
     { "malformed JSON position", test_malformed_json_position },
@@ -1370,6 +1461,7 @@ main (void)
     { "resources call returns", test_resources_call_returns },
     { "default spec parses", test_default_spec_parses },
     { "default spec rootless", test_default_spec_rootless },
+    { "capability beyond kernel skipped", test_capability_beyond_kernel_skipped },
     { "load bundle", test_load_bundle },
     { "process parse file", test_process_parse_file },
     { "free accepts null", test_free_accepts_null },

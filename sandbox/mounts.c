@@ -441,8 +441,8 @@ mount_one (const struct ar_rootfs_context *ctx, int root_fd, const struct ar_mou
            ar_error_t *err)
 {
   cleanup_close int mount_fd = -1;
-  bool bind = m->bind || str_equal (m->type, "bind") || str_equal (m->type, "rbind");
-  bool recursive = m->recursive_bind || str_equal (m->type, "rbind");
+  bool bind = m->bind || (m->flags & MS_BIND) || str_equal (m->type, "bind") || str_equal (m->type, "rbind");
+  bool recursive = m->recursive_bind || (bind && (m->flags & MS_REC)) || str_equal (m->type, "rbind");
   bool readonly_later;
   int ret;
 

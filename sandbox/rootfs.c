@@ -1,7 +1,7 @@
 /* The sequence that turns the bundle's rootfs into the container's "/":
  * propagation, the rootfs bind mount, config mounts and devices
- * (ar_rootfs_prepare), then pivot_root, masked and read-only paths and a
- * read-only root (ar_rootfs_enter). */
+ * (ar_rootfs_prepare), then pivot_root, sysctls, masked and read-only
+ * paths and a read-only root (ar_rootfs_enter). */
 #define _GNU_SOURCE
 #include "rootfs.h"
 #include "rootfs_internal.h"
@@ -403,6 +403,11 @@ ar_rootfs_enter (const struct ar_rootfs_context *ctx, ar_error_t *err)
   root_fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return ar_make_error (err, errno, "cannot open the new root `/`");
+
+  /* Before the read-only paths, which usually make /proc/sys read-only. */
+  ret = ar_apply_sysctl (ctx->config, err);
+  if (ret < 0)
+    return ret;
 
   for (size_t i = 0; linux_config->masked_paths != NULL && linux_config->masked_paths[i] != NULL; i++)
     {

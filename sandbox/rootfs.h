@@ -32,11 +32,13 @@ struct ar_rootfs_context
 int ar_rootfs_prepare (const struct ar_rootfs_context *ctx, ar_error_t *err);
 
 /* After the createContainer hooks: pivot_root (or MS_MOVE and chroot),
- * then masked paths, read-only paths, rootfsPropagation, a read-only root
- * and chdir("/"). */
+ * then linux.sysctl (ar_apply_sysctl), masked paths, read-only paths,
+ * rootfsPropagation, a read-only root and chdir("/").  The sysctls come
+ * before the read-only paths because those usually include /proc/sys. */
 int ar_rootfs_enter (const struct ar_rootfs_context *ctx, ar_error_t *err);
 
-/* Writes linux.sysctl under /proc/sys; runs after ar_rootfs_enter.  Every
+/* Writes linux.sysctl under /proc/sys of the current root.  ar_rootfs_enter
+ * calls it, so a caller of ar_rootfs_enter must not call it again.  Every
  * key is checked before the first write, so an invalid key changes
  * nothing. */
 int ar_apply_sysctl (const struct ar_config *config, ar_error_t *err);

@@ -274,7 +274,7 @@ enter_user_namespace (void)
   write_proc_file ("/proc/self/gid_map", "0 0 1");
 }
 
-/* Runs fn in a grandchild that is PID 1 of new mount, PID and IPC
+/* Runs fn in a grandchild that is PID 1 of new mount, PID, IPC and UTS
  * namespaces, and returns its exit status: the number of failed checks,
  * 100 and more when it could not run.  setup runs first in the child's own
  * mount namespace, still in the parent's user namespace. */
@@ -298,7 +298,7 @@ run_container (const struct fixture *fx, int mode, void (*setup) (const struct f
         setup (fx);
       if (mode == RUN_USER_NAMESPACE)
         enter_user_namespace ();
-      if (unshare (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC) < 0)
+      if (unshare (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
         {
           perror ("unshare");
           _exit (102);
@@ -526,6 +526,7 @@ full_container (const struct fixture *fx, void *arg)
   struct mount_entry e;
   struct stat st;
   cleanup_free char *text = NULL;
+  char hostname[64] = "";
   char cwd[64];
 
   if (!prepare_and_enter (args))
@@ -629,6 +630,10 @@ full_container (const struct fixture *fx, void *arg)
   CHECK (dir_is_empty ("/masked-dir"));
   CHECK (write_is_rejected ("/masked-dir/new", true));
 
+  /* The sysctl was written before /proc/sys became read-only. */
+  CHECK (gethostname (hostname, sizeof (hostname)) == 0);
+  CHECK_STR_EQ (hostname, "ar-rootfs-full");
+
   /* Read-only paths reject writes. */
   CHECK (write_is_rejected ("/proc/sys/kernel/hostname", false));
   CHECK (write_is_rejected ("/ro-dir/new", true));
@@ -693,6 +698,7 @@ test_rootfs_full_container (void)
     };
     char *masked[] = { "/proc/kcore", "/proc/ar-missing", "/masked-dir", "/masked-file", NULL };
     char *readonly[] = { "/proc/sys", "/ro-dir", "/ro-missing", NULL };
+    struct ar_keyvalue sysctl[] = { { .key = "kernel.hostname", .value = "ar-rootfs-full" } };
     struct ar_config config = {
       .root = { .path = fx.rootfs, .readonly = true },
       .mounts = mounts,
@@ -711,6 +717,8 @@ test_rootfs_full_container (void)
     config.linux_config.namespaces[AR_NS_MOUNT].present = true;
     config.linux_config.rootfs_propagation = "private";
     config.linux_config.rootfs_propagation_flags = MS_PRIVATE;
+    config.linux_config.sysctl = sysctl;
+    config.linux_config.n_sysctl = sizeof (sysctl) / sizeof (sysctl[0]);
 
     status = run_container (&fx, RUN_PRIVILEGED, full_setup, full_container, &args);
   }

@@ -63,7 +63,9 @@ prepare_propagation (const struct ar_config *config)
     return MS_PRIVATE | MS_REC;
   /* Slave is the default, as in runc: host mounts made later (a new disk,
    * an NFS share) still appear in the container, but nothing mounted in
-   * the container reaches the host. */
+   * the container reaches the host.  NOTE: unlike runc, a "shared"
+   * rootfsPropagation therefore never propagates mounts back to the host
+   * (no bidirectional mount propagation). */
   return MS_SLAVE | MS_REC;
 }
 

@@ -59,7 +59,7 @@ enum ar_path_create
  * according to create, one at a time, with the same resolution, and a
  * dangling symlink gets its target created inside the root.  *out_fd is an O_PATH descriptor.
  * Fails with ENOENT when a component is missing and create is
- * AR_PATH_NO_CREATE. */
+ * AR_PATH_NO_CREATE.  Needs openat2 (Linux 5.6 or later). */
 int ar_path_open_in_root (int root_fd, const char *path, enum ar_path_create create, int *out_fd,
                           ar_error_t *err);
 

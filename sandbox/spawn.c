@@ -424,9 +424,6 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (ctx->new_mount_namespace && ar_rootfs_enter (&rootfs, err) < 0)
     return -1;
 
-  if (config->linux_config.n_sysctl > 0 && ar_apply_sysctl (config, err) < 0)
-    return -1;
-
   if (process->terminal && req->console_fd >= 0)
     {
       if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)

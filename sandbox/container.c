@@ -163,7 +163,7 @@ resolve_bundle (const struct ar_create_options *o, char **out, ar_error_t *err)
                                       "with --bundle",
                           bundle);
   if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
-    return ar_make_error (err, ENOTDIR, "bundle `%s` is not a directory", bundle);
+    return ar_make_error (err, 0, "bundle `%s` is not a directory", bundle);
   *out = ar_xstrdup (resolved);
   return 0;
 }
@@ -176,14 +176,14 @@ resolve_rootfs (const char *bundle, const struct ar_config *config, char **out, 
   struct stat st;
 
   if (config->root.path == NULL || *config->root.path == '\0')
-    return ar_make_error (err, EINVAL, "%s/config.json: root.path is missing; set it to the rootfs folder",
+    return ar_make_error (err, 0, "%s/config.json: root.path is missing; set it to the rootfs folder",
                           bundle);
   joined = config->root.path[0] == '/' ? ar_xstrdup (config->root.path)
                                        : ar_xasprintf ("%s/%s", bundle, config->root.path);
   if (realpath (joined, resolved) == NULL)
     return ar_make_error (err, errno, "%s/config.json: root.path: rootfs `%s` not found", bundle, joined);
   if (stat (resolved, &st) < 0 || !S_ISDIR (st.st_mode))
-    return ar_make_error (err, ENOTDIR, "%s/config.json: root.path: rootfs `%s` is not a directory", bundle,
+    return ar_make_error (err, 0, "%s/config.json: root.path: rootfs `%s` is not a directory", bundle,
                           joined);
   *out = ar_xstrdup (resolved);
   return 0;
@@ -214,41 +214,41 @@ create_validate (struct create_job *job, bool console_proxy, ar_error_t *err)
   const struct ar_config *config = job->config;
 
   if (config->process == NULL)
-    return ar_make_error (err, EINVAL, "%s/config.json: process is missing; add a process with args",
+    return ar_make_error (err, 0, "%s/config.json: process is missing; add a process with args",
                           job->bundle);
   if (!config->linux_config.namespaces[AR_NS_MOUNT].present)
-    return ar_make_error (err, EINVAL, "%s/config.json: linux.namespaces: a mount namespace is required; "
+    return ar_make_error (err, 0, "%s/config.json: linux.namespaces: a mount namespace is required; "
                                        "add {\"type\": \"mount\"}",
                           job->bundle);
   if (config->process->terminal && o->console_socket == NULL && !console_proxy)
-    return ar_make_error (err, EINVAL, "process.terminal is true: pass --console-socket, or set "
+    return ar_make_error (err, 0, "process.terminal is true: pass --console-socket, or set "
                                        "terminal to false");
   if (!config->process->terminal && o->console_socket != NULL)
     ar_debug ("--console-socket given but process.terminal is false; ignoring it");
   if ((o->systemd_cgroup || (config->linux_config.cgroups_path
                              && strchr (config->linux_config.cgroups_path, ':') != NULL))
       && !systemd_running ())
-    return ar_make_error (err, ENOTSUP, "--systemd-cgroup and `slice:prefix:name` cgroupsPath need "
+    return ar_make_error (err, 0, "--systemd-cgroup and `slice:prefix:name` cgroupsPath need "
                                         "systemd, which is not running here; use a cgroupfs path "
                                         "such as /agentrun/ID");
   if (config->linux_config.has_intel_rdt)
-    return ar_make_error (err, ENOTSUP, "linux.intelRdt is not supported; remove it");
+    return ar_make_error (err, 0, "linux.intelRdt is not supported; remove it");
   if (config->linux_config.has_net_devices)
-    return ar_make_error (err, ENOTSUP, "linux.netDevices is not supported yet; remove it");
+    return ar_make_error (err, 0, "linux.netDevices is not supported yet; remove it");
   if (config->linux_config.has_memory_policy)
-    return ar_make_error (err, ENOTSUP, "linux.memoryPolicy is not supported yet; remove it");
+    return ar_make_error (err, 0, "linux.memoryPolicy is not supported yet; remove it");
   if (config->process->apparmor_profile && *config->process->apparmor_profile
       && access ("/sys/kernel/security/apparmor", F_OK) < 0)
-    return ar_make_error (err, ENOTSUP, "process.apparmorProfile `%s`: AppArmor is not enabled on this "
+    return ar_make_error (err, 0, "process.apparmorProfile `%s`: AppArmor is not enabled on this "
                                         "host; remove the field",
                           config->process->apparmor_profile);
   if (config->process->selinux_label && *config->process->selinux_label
       && access ("/sys/fs/selinux/enforce", F_OK) < 0)
-    return ar_make_error (err, ENOTSUP, "process.selinuxLabel: SELinux is not enabled on this host; "
+    return ar_make_error (err, 0, "process.selinuxLabel: SELinux is not enabled on this host; "
                                         "remove the field");
   if (config->linux_config.mount_label && *config->linux_config.mount_label
       && access ("/sys/fs/selinux/enforce", F_OK) < 0)
-    return ar_make_error (err, ENOTSUP, "linux.mountLabel: SELinux is not enabled on this host; remove "
+    return ar_make_error (err, 0, "linux.mountLabel: SELinux is not enabled on this host; remove "
                                         "the field");
   return ar_namespaces_validate (config, err);
 }
@@ -456,7 +456,7 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
   char byte;
 
   if (status != AR_STATUS_CREATED)
-    return ar_make_error (err, EINVAL, "cannot start container `%s`: it is %s, and only a created "
+    return ar_make_error (err, 0, "cannot start container `%s`: it is %s, and only a created "
                                        "container can be started",
                           state->id, ar_status_name (status));
 
@@ -567,7 +567,7 @@ signal_container (const struct ar_state *state, int signal, bool all, ar_error_t
     }
 
   if (!ar_state_process_alive (state))
-    return all ? 0 : ar_make_error (err, ESRCH, "container `%s` is not running", state->id);
+    return all ? 0 : ar_make_error (err, 0, "container `%s` is not running", state->id);
 
   pidfd = pidfd_open_compat (state->pid);
   if (pidfd < 0)
@@ -576,7 +576,7 @@ signal_container (const struct ar_state *state, int signal, bool all, ar_error_t
   /* Checked after pidfd_open, so the pidfd cannot point at a process that
    * took over a recycled pid. */
   if (!ar_state_process_alive (state))
-    return all ? 0 : ar_make_error (err, ESRCH, "container `%s` is not running", state->id);
+    return all ? 0 : ar_make_error (err, 0, "container `%s` is not running", state->id);
   if (syscall (SYS_pidfd_send_signal, pidfd, signal, NULL, 0) < 0 && errno != ESRCH)
     return ar_make_error (err, errno, "cannot send signal %d to container `%s`", signal, state->id);
   return 0;
@@ -594,7 +594,7 @@ ar_container_kill (const char *root, const char *id, int signal, bool all, ar_er
     return -1;
   status = container_status (root, state);
   if (status == AR_STATUS_STOPPED || status == AR_STATUS_CREATING)
-    return ar_make_error (err, ESRCH, "container `%s` is %s, so there is nothing to signal", id,
+    return ar_make_error (err, 0, "container `%s` is %s, so there is nothing to signal", id,
                           ar_status_name (status));
   return signal_container (state, signal, all, err);
 }
@@ -640,11 +640,11 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
   cleanup_error ar_error_t config_err = NULL;
 
   if ((status == AR_STATUS_RUNNING || status == AR_STATUS_PAUSED) && !force)
-    return ar_make_error (err, EBUSY, "cannot delete container `%s`: it is %s; stop it first or use "
+    return ar_make_error (err, 0, "cannot delete container `%s`: it is %s; stop it first or use "
                                       "`delete --force`",
                           state->id, ar_status_name (status));
   if (status == AR_STATUS_CREATING && ar_state_process_alive (state) && !force)
-    return ar_make_error (err, EBUSY, "container `%s` is being created; use `delete --force` to remove it",
+    return ar_make_error (err, 0, "container `%s` is being created; use `delete --force` to remove it",
                           state->id);
 
   if (status != AR_STATUS_STOPPED && kill_for_delete (state, err) < 0)

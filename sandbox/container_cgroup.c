@@ -29,7 +29,7 @@ open_container_cgroup (const char *root, const char *id, const char *verb, struc
   status = json_string_value (json_object_get (state_json, "status"));
   if (status == NULL || (strcmp (status, "running") != 0 && strcmp (status, "paused") != 0
                          && strcmp (status, "created") != 0))
-    ret = ar_make_error (err, EINVAL, "cannot %s container `%s`: it is %s", verb, id, status ? status : "unknown");
+    ret = ar_make_error (err, 0, "cannot %s container `%s`: it is %s", verb, id, status ? status : "unknown");
   if (status_out)
     *status_out = status && strcmp (status, "paused") == 0 ? AR_STATUS_PAUSED : AR_STATUS_RUNNING;
   json_decref (state_json);
@@ -39,7 +39,7 @@ open_container_cgroup (const char *root, const char *id, const char *verb, struc
   if (ar_state_read (root, id, &state, err) < 0)
     return -1;
   if (state->cgroup == NULL)
-    return ar_make_error (err, EINVAL, "cannot %s container `%s`: it has no cgroup", verb, id);
+    return ar_make_error (err, 0, "cannot %s container `%s`: it has no cgroup", verb, id);
   return ar_cgroup_from_json (state->cgroup, out, err);
 }
 
@@ -55,7 +55,7 @@ set_frozen (const char *root, const char *id, bool frozen, ar_error_t *err)
   if (!frozen && status != AR_STATUS_PAUSED)
     {
       ar_cgroup_free (cgroup);
-      return ar_make_error (err, EINVAL, "cannot resume container `%s`: it is not paused", id);
+      return ar_make_error (err, 0, "cannot resume container `%s`: it is not paused", id);
     }
   ret = ar_cgroup_set_frozen (cgroup, frozen, err);
   ar_cgroup_free (cgroup);

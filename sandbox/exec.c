@@ -96,7 +96,7 @@ static int
 apply_flags (const struct ar_exec_options *o, struct ar_process *process, ar_error_t *err)
 {
   if (o->args == NULL || o->args[0] == NULL)
-    return ar_make_error (err, EINVAL, "exec: no command given; pass ARGS after the id or --process FILE");
+    return ar_make_error (err, 0, "exec: no command given; pass ARGS after the id or --process FILE");
 
   ar_strv_free (process->args);
   process->args = ar_strv_dup (o->args);
@@ -114,14 +114,14 @@ apply_flags (const struct ar_exec_options *o, struct ar_process *process, ar_err
       unsigned long uid = strtoul (o->user, &end, 10);
 
       if (end == o->user || (*end != '\0' && *end != ':'))
-        return ar_make_error (err, EINVAL, "exec: invalid --user `%s`: expected UID[:GID] as numbers", o->user);
+        return ar_make_error (err, 0, "exec: invalid --user `%s`: expected UID[:GID] as numbers", o->user);
       process->user.uid = (uid_t) uid;
       if (*end == ':')
         {
           const char *gid_text = end + 1;
           unsigned long gid = strtoul (gid_text, &end, 10);
           if (end == gid_text || *end != '\0')
-            return ar_make_error (err, EINVAL, "exec: invalid --user `%s`: expected UID[:GID] as numbers",
+            return ar_make_error (err, 0, "exec: invalid --user `%s`: expected UID[:GID] as numbers",
                                   o->user);
           process->user.gid = (gid_t) gid;
         }
@@ -139,7 +139,7 @@ apply_flags (const struct ar_exec_options *o, struct ar_process *process, ar_err
       uint64_t bit;
 
       if (cap < 0)
-        return ar_make_error (err, EINVAL, "exec: unknown capability `%s` in --cap", o->caps[i]);
+        return ar_make_error (err, 0, "exec: unknown capability `%s` in --cap", o->caps[i]);
       bit = UINT64_C (1) << cap;
       if (process->capabilities == NULL)
         process->capabilities = ar_xmalloc0 (sizeof (*process->capabilities));
@@ -170,7 +170,7 @@ load_container (const struct ar_exec_options *o, struct ar_state **state, struct
   status = json_string_value (json_object_get (status_json, "status"));
   if (status == NULL || (strcmp (status, "running") != 0 && strcmp (status, "created") != 0))
     {
-      int ret = ar_make_error (err, EINVAL, "cannot exec in container `%s`: it is %s", o->id,
+      int ret = ar_make_error (err, 0, "cannot exec in container `%s`: it is %s", o->id,
                                status ? status : "unknown");
       json_decref (status_json);
       return ret;
@@ -226,7 +226,7 @@ ar_container_exec (const struct ar_exec_options *o, int *exit_code, ar_error_t *
     return -1;
 
   if (config->process->terminal && o->console_socket == NULL && o->detach)
-    return ar_make_error (err, EINVAL, "exec: a terminal with --detach needs --console-socket");
+    return ar_make_error (err, 0, "exec: a terminal with --detach needs --console-socket");
 
   point_namespaces_at (config, state->pid, &join_user);
   if (join_user)

@@ -96,11 +96,11 @@ open_namespace (enum ar_namespace_type type, const char *path, ar_error_t *err)
                           ar_namespace_type_name (type), path);
   nstype = ioctl (fd, NS_GET_NSTYPE);
   if (nstype < 0)
-    return ar_make_error (err, EINVAL, "linux.namespaces: `%s` is not a namespace file; give a path "
+    return ar_make_error (err, 0, "linux.namespaces: `%s` is not a namespace file; give a path "
                                        "such as /proc/PID/ns/%s or a bind mount of one",
                           path, proc_names[type]);
   if (nstype != ar_namespace_clone_flag (type))
-    return ar_make_error (err, EINVAL, "linux.namespaces: `%s` is not a %s namespace", path,
+    return ar_make_error (err, 0, "linux.namespaces: `%s` is not a %s namespace", path,
                           ar_namespace_type_name (type));
   return ar_steal_fd (fd);
 }
@@ -115,7 +115,7 @@ ar_namespaces_validate (const struct ar_config *config, ar_error_t *err)
       if (!lc->namespaces[i].present)
         continue;
       if (!namespace_kind_supported ((enum ar_namespace_type) i))
-        return ar_make_error (err, ENOTSUP, "linux.namespaces: the kernel has no %s namespaces; remove "
+        return ar_make_error (err, 0, "linux.namespaces: the kernel has no %s namespaces; remove "
                                             "{\"type\": \"%s\"}",
                               ar_namespace_type_name ((enum ar_namespace_type) i),
                               ar_namespace_type_name ((enum ar_namespace_type) i));
@@ -131,16 +131,16 @@ ar_namespaces_validate (const struct ar_config *config, ar_error_t *err)
   if (lc->namespaces[AR_NS_USER].present && lc->namespaces[AR_NS_USER].path == NULL)
     {
       if (lc->n_uid_mappings == 0 || lc->n_gid_mappings == 0)
-        return ar_make_error (err, EINVAL, "linux.uidMappings and linux.gidMappings are required with "
+        return ar_make_error (err, 0, "linux.uidMappings and linux.gidMappings are required with "
                                            "a new user namespace");
     }
   else if (lc->n_uid_mappings > 0 || lc->n_gid_mappings > 0)
-    return ar_make_error (err, EINVAL, "linux.uidMappings: id mappings need a new user namespace; add "
+    return ar_make_error (err, 0, "linux.uidMappings: id mappings need a new user namespace; add "
                                        "{\"type\": \"user\"} to linux.namespaces");
 
   if ((lc->time_monotonic.present || lc->time_boottime.present)
       && !(lc->namespaces[AR_NS_TIME].present && lc->namespaces[AR_NS_TIME].path == NULL))
-    return ar_make_error (err, EINVAL, "linux.timeOffsets need a new time namespace; add "
+    return ar_make_error (err, 0, "linux.timeOffsets need a new time namespace; add "
                                        "{\"type\": \"time\"} to linux.namespaces");
   return 0;
 }

@@ -47,7 +47,7 @@ ar_state_root_prepare (const char *root, ar_error_t *err)
   if (stat (root, &st) == 0)
     {
       if (!S_ISDIR (st.st_mode))
-        return ar_make_error (err, ENOTDIR, "state root `%s` is not a directory", root);
+        return ar_make_error (err, 0, "state root `%s` is not a directory", root);
       return 0;
     }
   if (ar_mkdir_p (root, 0700, err) < 0)
@@ -63,7 +63,7 @@ ar_state_dir_create (const char *root, const char *id, ar_error_t *err)
   if (mkdir (dir, 0700) < 0)
     {
       if (errno == EEXIST)
-        return ar_make_error (err, EEXIST, "container `%s` already exists; choose another id or "
+        return ar_make_error (err, 0, "container `%s` already exists; choose another id or "
                                            "remove it with `agentrun delete %s`", id, id);
       return ar_make_error (err, errno, "cannot create state directory `%s`", dir);
     }
@@ -80,7 +80,7 @@ ar_state_lock (const char *root, const char *id, ar_error_t *err)
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return ar_make_error (err, ENOENT, "container `%s` does not exist", id);
+        return ar_make_error (err, 0, "container `%s` does not exist", id);
       return ar_make_error (err, errno, "cannot open state directory `%s`", dir);
     }
   while (flock (fd, LOCK_EX) < 0)
@@ -143,7 +143,7 @@ ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error
   struct stat st;
 
   if (stat (dir, &st) < 0)
-    return ar_make_error (err, ENOENT, "container `%s` does not exist", id);
+    return ar_make_error (err, 0, "container `%s` does not exist", id);
 
   obj = json_load_file (path, 0, &jerr);
   if (obj == NULL)

@@ -130,7 +130,7 @@ print_ps_table (const pid_t *pids, size_t n, char **ps_args, ar_error_t *err)
     fclose (out);
   waitpid (child, NULL, 0);
   if (pid_column < 0)
-    return ar_make_error (err, EINVAL, "ps: its output has no PID column; pass options that print one");
+    return ar_make_error (err, 0, "ps: its output has no PID column; pass options that print one");
   return 0;
 }
 
@@ -337,7 +337,7 @@ ar_cli_update (struct ar_global_options *global, int argc, char **argv, ar_error
                                                          : json_load_file (resources_path, 0, &jerr);
       if (loaded == NULL || !json_is_object (loaded))
         {
-          ar_make_error (err, EINVAL, "update: --resources `%s`: invalid JSON at line %d column %d: %s",
+          ar_make_error (err, 0, "update: --resources `%s`: invalid JSON at line %d column %d: %s",
                          resources_path, jerr.line, jerr.column, loaded ? "expected an object" : jerr.text);
           json_decref (loaded);
           goto out;

@@ -18,7 +18,7 @@ ar_cli_usage_error (ar_error_t *err, const char *verb, const char *fmt, ...)
   if (vasprintf (&msg, fmt, ap) < 0)
     msg = NULL;
   va_end (ap);
-  return ar_make_error (err, EINVAL, "%s: %s; see `agentrun %s --help`", verb, msg ? msg : "invalid usage",
+  return ar_make_error (err, 0, "%s: %s; see `agentrun %s --help`", verb, msg ? msg : "invalid usage",
                         verb);
 }
 

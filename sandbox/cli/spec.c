@@ -66,7 +66,7 @@ ar_cli_spec (struct ar_global_options *global, int argc, char **argv, ar_error_t
   if (fd < 0)
     {
       if (errno == EEXIST)
-        return ar_make_error (err, EEXIST, "`%s` already exists; remove it first", path);
+        return ar_make_error (err, 0, "`%s` already exists; remove it first", path);
       return ar_make_error (err, errno, "cannot create `%s`", path);
     }
   if (ar_write_all (fd, text, strlen (text)) < 0 || ar_write_all (fd, "\n", 1) < 0)

@@ -94,9 +94,18 @@ ar_error_format (const struct ar_error *err)
       fputs (e->message ? e->message : "unknown error", f);
       if (e->errno_value != 0)
         last_errno = e->errno_value;
-      /* A cause with its own errno prints it at the innermost link only. */
+      /* The errno text goes once, after the innermost link, unless that
+       * message already ends with it (a message relayed from the
+       * container process carries it). */
       if (e->cause == NULL && last_errno != 0)
-        fprintf (f, ": %s", strerror (last_errno));
+        {
+          const char *text = strerror (last_errno);
+          size_t msg_len = e->message ? strlen (e->message) : 0;
+          size_t text_len = strlen (text);
+
+          if (msg_len < text_len || strcmp (e->message + msg_len - text_len, text) != 0)
+            fprintf (f, ": %s", text);
+        }
     }
 
   fclose (f);

@@ -617,7 +617,8 @@ add_planned_rules (struct arch_filters *filters, struct rule_plan *plan, ar_erro
 
           r->arch_nr = k == 0 ? r->nr : seccomp_syscall_resolve_name_arch (filters->arch[k], r->name);
         }
-      qsort (plan->rules, plan->n, sizeof (plan->rules[0]), compare_planned_rules);
+      if (plan->n > 1)
+        qsort (plan->rules, plan->n, sizeof (plan->rules[0]), compare_planned_rules);
 
       for (size_t i = 0; i < plan->n; i++)
         {

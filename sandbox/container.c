@@ -23,7 +23,7 @@
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -137,6 +137,19 @@ run_runtime_hooks (void *data, pid_t pid, ar_error_t *err)
   if (ar_hooks_run (job->config, AR_HOOK_PRESTART, state, err) < 0)
     return -1;
   return ar_hooks_run (job->config, AR_HOOK_CREATE_RUNTIME, state, err);
+}
+
+static int
+send_seccomp_listener (void *data, pid_t pid, int listener_fd, ar_error_t *err)
+{
+  struct create_job *job = data;
+  const struct ar_seccomp *seccomp = job->config->linux_config.seccomp;
+  cleanup_free char *state = state_json_text (&job->state, AR_STATUS_CREATING);
+
+  if (ar_seccomp_send_listener (seccomp->listener_path, seccomp->listener_metadata, pid, state, listener_fd,
+                                err) < 0)
+    return ar_error_wrap (err, "linux.seccomp.listenerPath");
+  return 0;
 }
 
 static int
@@ -359,6 +372,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .seccomp = job->seccomp,
       .run_runtime_hooks = run_runtime_hooks,
       .on_cloned = record_cloned,
+      .send_seccomp_listener = send_seccomp_listener,
       .hooks_data = job,
     };
     pid_t pid;

@@ -19,7 +19,7 @@
 #include "oci/log.h"
 #include "oci/util.h"
 #include "process_attrs.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 #include "spawn.h"
 #include "state.h"
 

@@ -35,6 +35,7 @@ enum sync_type
   SYNC_HOOKS_DONE,    /* runtime -> container */
   SYNC_READY,         /* container -> runtime: waiting for start */
   SYNC_ERROR,         /* either way: text is the message */
+  SYNC_SECCOMP_FD,    /* container -> runtime: the seccomp listener fd rides along */
 };
 
 struct sync_message
@@ -55,6 +56,63 @@ sync_send (int fd, int type, int errno_value, const char *text)
     snprintf (msg.text, sizeof (msg.text), "%s", text);
   if (send (fd, &msg, sizeof (msg), MSG_NOSIGNAL) < 0)
     return -errno;
+  return 0;
+}
+
+/* Sends a message with one fd attached (SCM_RIGHTS). */
+static int
+sync_send_fd (int fd, int type, int attached_fd)
+{
+  struct sync_message msg = { .type = type };
+  struct iovec iov = { .iov_base = &msg, .iov_len = sizeof (msg) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof (control.buf) };
+  struct cmsghdr *cmsg;
+
+  memset (&control, 0, sizeof (control));
+  cmsg = CMSG_FIRSTHDR (&mh);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &attached_fd, sizeof (int));
+  if (sendmsg (fd, &mh, MSG_NOSIGNAL) < 0)
+    return -errno;
+  return 0;
+}
+
+/* Receives a message; an attached fd, if any, goes to *attached_fd. */
+static int
+sync_receive_with_fd (int fd, struct sync_message *msg, int *attached_fd)
+{
+  struct iovec iov = { .iov_base = msg, .iov_len = sizeof (*msg) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                       .msg_controllen = sizeof (control.buf) };
+  ssize_t n;
+
+  *attached_fd = -1;
+  do
+    n = recvmsg (fd, &mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -errno;
+  if (n == 0)
+    return -EPIPE;
+  if ((size_t) n < offsetof (struct sync_message, text))
+    return -EPROTO;
+  msg->text[sizeof (msg->text) - 1] = '\0';
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&mh); c != NULL; c = CMSG_NXTHDR (&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      memcpy (attached_fd, CMSG_DATA (c), sizeof (int));
   return 0;
 }
 
@@ -283,6 +341,25 @@ wait_for_start (struct child_context *ctx, ar_error_t *err)
   return 0;
 }
 
+/* Loads the seccomp filter; a listener fd goes to the runtime, which
+ * passes it to linux.seccomp.listenerPath. */
+static int
+load_seccomp (struct child_context *ctx, ar_error_t *err)
+{
+  int listener_fd = -1;
+  int ret;
+
+  if (ar_seccomp_load (ctx->request->seccomp, &listener_fd, err) < 0)
+    return -1;
+  if (listener_fd < 0)
+    return 0;
+  ret = sync_send_fd (ctx->sync_fd, SYNC_SECCOMP_FD, listener_fd);
+  close (listener_fd);
+  if (ret < 0)
+    return ar_make_error (err, -ret, "cannot pass the seccomp listener fd to the runtime");
+  return 0;
+}
+
 /* Applies the process settings shared by create and exec, from rlimits to
  * the resolved executable. */
 static int
@@ -304,8 +381,10 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
     return -1;
 
   /* Without no_new_privileges the filter must be loaded while the process
-   * still has CAP_SYS_ADMIN, before the user switch drops it. */
-  if (req->seccomp && !process->no_new_privileges && ar_seccomp_load (req->seccomp, NULL, err) < 0)
+   * still has CAP_SYS_ADMIN, before the user switch drops it.  A filter
+   * with a listener is loaded before the runtime returns, because the
+   * runtime hands the listener fd on. */
+  if (req->seccomp && !process->no_new_privileges && load_seccomp (ctx, err) < 0)
     return -1;
 
   if (ar_apply_bounding_set (process->capabilities, err) < 0)
@@ -318,6 +397,9 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
 
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ar_make_error (err, errno, "process.noNewPrivileges: cannot set no_new_privs");
+
+  if (req->seccomp && process->no_new_privileges && req->seccomp->needs_listener && load_seccomp (ctx, err) < 0)
+    return -1;
 
   *exec_env = build_environment (process);
   if (resolve_executable (process, exec_path, err) < 0)
@@ -459,7 +541,7 @@ child_main (struct child_context *ctx)
 
   if (req->exec_mode)
     {
-      if (req->seccomp && req->config->process->no_new_privileges
+      if (req->seccomp && req->config->process->no_new_privileges && !req->seccomp->needs_listener
           && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
         goto fail;
       ar_exec_guarded (exec_path, req->config->process->args, exec_env, &err);
@@ -480,7 +562,8 @@ child_main (struct child_context *ctx)
 
   close (ctx->proc_fd);
 
-  if (req->seccomp && req->config->process->no_new_privileges && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
+  if (req->seccomp && req->config->process->no_new_privileges && !req->seccomp->needs_listener
+      && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
     goto fail;
 
   ar_exec_guarded (exec_path, req->config->process->args, exec_env, &err);
@@ -519,7 +602,8 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t pid,
   for (;;)
     {
       struct sync_message msg;
-      int ret = sync_receive (sync_fd, &msg);
+      cleanup_close int attached_fd = -1;
+      int ret = sync_receive_with_fd (sync_fd, &msg, &attached_fd);
 
       if (ret < 0)
         return ar_make_error (err, -ret == EPIPE ? ECHILD : -ret,
@@ -527,6 +611,15 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t pid,
 
       switch (msg.type)
         {
+        case SYNC_SECCOMP_FD:
+          if (attached_fd < 0)
+            return ar_make_error (err, EPROTO, "the container process sent no seccomp listener fd");
+          if (req->send_seccomp_listener == NULL)
+            return ar_make_error (err, ENOTSUP, "linux.seccomp: a listener is not supported here");
+          if (req->send_seccomp_listener (req->hooks_data, pid, attached_fd, err) < 0)
+            return -1;
+          break;
+
         case SYNC_READY:
           return 0;
 

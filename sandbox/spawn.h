@@ -10,7 +10,7 @@
 #include "cgroup.h"
 #include "oci/config.h"
 #include "oci/error.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 
 struct ar_spawn_request
 {
@@ -34,6 +34,10 @@ struct ar_spawn_request
   /* Called right after clone, before the container process goes on, so
    * that the caller can record the pid for cleanup after a crash. */
   int (*on_cloned) (void *data, pid_t pid, ar_error_t *err);
+
+  /* Called with the seccomp listener fd when linux.seccomp asks for one,
+   * to hand it to linux.seccomp.listenerPath. */
+  int (*send_seccomp_listener) (void *data, pid_t pid, int listener_fd, ar_error_t *err);
 
   /* `exec` into a running container: config->linux_config lists the
    * container's namespaces by path, the rootfs, hooks and exec FIFO are

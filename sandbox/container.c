@@ -328,8 +328,13 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   job->state.config_path = ar_steal_ptr (config_copy);
 
   fifo = ar_xasprintf ("%s/%s/%s", o->root, o->id, AR_EXEC_FIFO);
+  /* The container process opens the FIFO after it has switched to the
+   * container's user, so everyone may write it; only root can reach it,
+   * through the fd the process inherits, because the state folder is 0700. */
   if (mkfifo (fifo, 0600) < 0)
     return ar_make_error (err, errno, "cannot create the exec fifo `%s`", fifo);
+  if (chmod (fifo, 0622) < 0)
+    return ar_make_error (err, errno, "cannot set the mode of the exec fifo `%s`", fifo);
   job->fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
   if (job->fifo_fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo `%s`", fifo);
@@ -499,7 +504,7 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
             break;
         }
       if (fds[1].revents & POLLIN)
-        return ar_make_error (err, ECHILD, "container `%s`: its process exited before start", state->id);
+        return ar_make_error (err, 0, "container `%s`: its process exited before start", state->id);
     }
 
   unlink (fifo);

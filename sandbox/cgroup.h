@@ -27,7 +27,7 @@ enum ar_cgroup_layout
 
 struct ar_cgroup;
 
-/* Reads /proc/self/mountinfo and tells which layout this host uses. */
+/* Reads /proc/self/mountinfo and stores the layout of this host in *out. */
 int ar_cgroup_detect_layout (enum ar_cgroup_layout *out, ar_error_t *err);
 
 /* "v1", "hybrid" or "v2". */
@@ -88,8 +88,8 @@ int ar_cgroup_is_frozen (struct ar_cgroup *cgroup, bool *frozen, ar_error_t *err
 int ar_cgroup_stats (struct ar_cgroup *cgroup, json_t **out, ar_error_t *err);
 
 /* Mounts the container's view of the cgroup hierarchies on the directory
- * target_dirfd (inside the new rootfs, already resolved safely), as a
- * "cgroup" mount of config.json asks.  Runs in the container's mount
+ * target_dirfd (inside the new rootfs, already resolved safely), for a
+ * mount of type "cgroup" in config.json.  Runs in the container's mount
  * namespace, before pivot_root.
  *
  * v1 and hybrid: a tmpfs with one directory per hierarchy (and one for

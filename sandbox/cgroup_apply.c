@@ -12,7 +12,7 @@
 #include "oci/log.h"
 #include "oci/util.h"
 
-/* Where one controller's files are for this cgroup. */
+/* The directory that holds one controller's files for this cgroup. */
 struct target
 {
   const char *dir;
@@ -46,6 +46,13 @@ locate (const struct ar_cgroup *cgroup, const char *v1_name, const char *v2_name
   if (cgroup->layout == AR_CGROUP_LAYOUT_V2 && v2_name == NULL)
     return ar_make_error (err, 0, "%s: cgroup v2 has no %s controller, so this host cannot apply it; drop the field",
                           field, v1_name);
+  if (cgroup->layout == AR_CGROUP_LAYOUT_HYBRID && unified != NULL && v2_name != NULL
+      && ar_cgroup_v2_has_controller (unified->mountpoint, v2_name))
+    return ar_make_error (err, 0,
+                          "%s: on this host the %s controller is only on cgroup2, and the cgroups above `%s` do not "
+                          "enable it; add +%s to the cgroup.subtree_control of each cgroup from `%s` down, or drop "
+                          "the field",
+                          field, v2_name, unified->dir, v2_name, unified->mountpoint);
   if (cgroup->layout == AR_CGROUP_LAYOUT_V2)
     return ar_make_error (err, 0,
                           "%s: the %s controller is not available in `%s`: it is missing from its cgroup.controllers; "
@@ -127,7 +134,11 @@ enable_hybrid_controllers (struct ar_cgroup *cgroup, const struct ar_resources *
 
   if (n == 0)
     return 0;
-  return ar_cgroup_v2_enable_controllers (unified, wanted, err);
+
+  /* Enabling a controller in cgroups that others made, up to the root of
+   * the host's cgroup2 mount, would change the host: on hybrid hosts that
+   * is left to the administrator, and locate () reports what is missing. */
+  return ar_cgroup_v2_enable_controllers (unified, wanted, true, err);
 }
 
 static int
@@ -182,7 +193,8 @@ apply_cpu (struct ar_cgroup *cgroup, const struct ar_resources *r, ar_error_t *e
       ret = locate (cgroup, "cpu", "cpu", path, &t, err);
       if (ret < 0)
         return ret;
-      ret = t.v2 ? ar_cgroup_v2_set_cpu (t.dir, r->cpu, path, err) : ar_cgroup_v1_set_cpu (t.hierarchy, r->cpu, path, err);
+      ret = t.v2 ? ar_cgroup_v2_set_cpu (t.dir, r->cpu, path, err)
+                 : ar_cgroup_v1_set_cpu (t.hierarchy, r->cpu, path, err);
       if (ret < 0)
         return ret;
     }
@@ -270,7 +282,8 @@ apply_all (struct ar_cgroup *cgroup, const struct ar_resources *r, bool update, 
       ret = locate (cgroup, "pids", "pids", path, &t, err);
       if (ret < 0)
         return ret;
-      ret = t.v2 ? ar_cgroup_v2_set_pids (t.dir, r->pids, path, err) : ar_cgroup_v1_set_pids (t.dir, r->pids, path, err);
+      ret = t.v2 ? ar_cgroup_v2_set_pids (t.dir, r->pids, path, err)
+                 : ar_cgroup_v1_set_pids (t.dir, r->pids, path, err);
       if (ret < 0)
         return ret;
     }
@@ -344,10 +357,10 @@ ar_cgroup_apply (struct ar_cgroup *cgroup, const struct ar_resources *r, bool up
   int ret;
 
   /* Pure v2 enables every available controller, as runc and crun do, so
-   * stats and later updates find them; hybrid hosts enable on the cgroup2
-   * side only what a setting needs. */
+   * that stats and later updates find them.  Hybrid hosts enable on the
+   * cgroup2 side only what a setting needs. */
   if (cgroup->layout == AR_CGROUP_LAYOUT_V2 && unified != NULL)
-    ret = ar_cgroup_v2_enable_controllers (unified, NULL, err);
+    ret = ar_cgroup_v2_enable_controllers (unified, NULL, false, err);
   else
     ret = enable_hybrid_controllers (cgroup, r, err);
   if (ret < 0)
@@ -356,4 +369,28 @@ ar_cgroup_apply (struct ar_cgroup *cgroup, const struct ar_resources *r, bool up
   if (r == NULL)
     return 0;
   return apply_all (cgroup, r, update, err);
+}
+
+uint64_t
+ar_cgroup_shares_to_weight (uint64_t shares)
+{
+  if (shares == 0)
+    return 0;
+  if (shares < 2)
+    shares = 2;
+  if (shares > 262144)
+    shares = 262144;
+  return 1 + ((shares - 2) * 9999) / 262142;
+}
+
+uint64_t
+ar_cgroup_blkio_to_io_weight (uint64_t weight)
+{
+  if (weight == 0)
+    return 0;
+  if (weight < 10)
+    weight = 10;
+  if (weight > 1000)
+    weight = 1000;
+  return 1 + ((weight - 10) * 9999) / 990;
 }

@@ -152,7 +152,7 @@ ar_cgroup_kill_all (struct ar_cgroup *cgroup, int signal, ar_error_t *err)
   else
     {
       /* No freezer: a process may fork between listing and signalling, so
-       * SIGKILL goes round again until a round finds nobody. */
+       * SIGKILL goes round again until a round finds no process. */
       int rounds = signal == SIGKILL ? KILL_ROUNDS : 1;
 
       do

@@ -1,7 +1,8 @@
-/* Types and helpers shared by the cgroup files: cgroup.c (interface, layout
- * detection, path rules), cgroup_apply.c (which controller goes where),
- * cgroup_v1.c, cgroup_v2.c, cgroup_stats.c and cgroup_mount.c.  Not for
- * callers outside them, except the unit tests. */
+/* Types and helpers shared by the cgroup files: cgroup.c (path rules,
+ * create, enter, destroy), cgroup_layout.c, cgroup_files.c, cgroup_state.c,
+ * cgroup_apply.c (which controller goes where), cgroup_v1.c, cgroup_v2.c,
+ * cgroup_v2_devices.c, cgroup_control.c, cgroup_stats.c and
+ * cgroup_mount.c.  Not for callers outside them, except the unit tests. */
 #ifndef AGENTRUN_CGROUP_INTERNAL_H
 #define AGENTRUN_CGROUP_INTERNAL_H
 
@@ -35,6 +36,12 @@ int ar_cgroup_parse_mountinfo (const char *text, bool check_visible, struct ar_c
                                ar_error_t *err);
 void ar_cgroup_mounts_clear (struct ar_cgroup_mounts *mounts);
 
+/* Reads /proc/self/mountinfo into *mounts (visible mounts only) and the
+ * layout they make. */
+int ar_cgroup_read_mounts (struct ar_cgroup_mounts *mounts, enum ar_cgroup_layout *layout, ar_error_t *err);
+
+int ar_cgroup_layout_from_name (const char *name, enum ar_cgroup_layout *out);
+
 /* v1 when a v1 hierarchy with a real controller is mounted (hybrid when a
  * cgroup2 mount sits beside it), v2 when only cgroup2 is.  Named v1
  * hierarchies alone (name=systemd on a v2 host) do not make a host v1. */
@@ -59,8 +66,20 @@ struct ar_cgroup
   size_t n_hierarchies;
 };
 
+void ar_cgroup_release (struct ar_cgroup **cgroup);
+#define cleanup_cgroup __attribute__ ((cleanup (ar_cgroup_release)))
+
+/* Appends an empty hierarchy to the cgroup. */
+struct ar_cgroup_hierarchy *ar_cgroup_add_hierarchy (struct ar_cgroup *cgroup);
+
+/* Records dir as made by this cgroup, for destroy. */
+void ar_cgroup_append_created (struct ar_cgroup_hierarchy *h, const char *dir);
+
 /* Whether the comma-separated list contains name. */
 bool ar_cgroup_list_contains (const char *list, const char *name);
+
+/* Whether two comma-separated lists hold the same names in any order. */
+bool ar_cgroup_lists_equal (const char *a, const char *b);
 
 /* The directory of the v1 hierarchy that carries controller, or NULL. */
 const char *ar_cgroup_v1_dir (const struct ar_cgroup *cgroup, const char *controller);
@@ -122,11 +141,13 @@ int ar_cgroup_v1_is_frozen (const char *dir, bool *frozen, ar_error_t *err);
 /* cgroup v2 (cgroup_v2.c). */
 
 /* Enables controllers in cgroup.subtree_control of every ancestor of the
- * leaf, from the mount root down.  wanted NULL means every available
- * controller, where failures are only logged; a named controller that
- * cannot be enabled is an error. */
+ * leaf, from the mount root down, or with only_created of those that this
+ * cgroup made.  wanted NULL means every available controller, and then
+ * failures are only logged.  A named controller that cannot be enabled is
+ * an error, but one that the parent does not offer is left for the caller
+ * to report. */
 int ar_cgroup_v2_enable_controllers (const struct ar_cgroup_hierarchy *h, const char *const *wanted,
-                                     ar_error_t *err);
+                                     bool only_created, ar_error_t *err);
 bool ar_cgroup_v2_has_controller (const char *dir, const char *controller);
 int ar_cgroup_v2_set_memory (const char *dir, const struct ar_memory_resources *mem, const char *path,
                              bool update, ar_error_t *err);

@@ -140,7 +140,8 @@ mount_v1_tree (struct ar_cgroup *cgroup, int target_dirfd, bool in_cgroup_namesp
   fs = fsopen ("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0)
     return ar_make_error (err, errno, "cannot open a tmpfs for the cgroup mount");
-  if (fsconfig (fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 || fsconfig (fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0
+  if (fsconfig (fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0
+      || fsconfig (fs, FSCONFIG_SET_STRING, "size", "64k", 0) < 0
       || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return ar_make_error (err, errno, "cannot create a tmpfs for the cgroup mount");
   tmpfs = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int) tmpfs_attr.attr_set);

@@ -317,7 +317,8 @@ ar_cgroup_stats (struct ar_cgroup *cgroup, json_t **out, ar_error_t *err)
   if (cgroup->layout == AR_CGROUP_LAYOUT_V2 && unified != NULL)
     json_object_set_new (data, "cpu", cpu_stats_v2 (unified->dir));
   else if (ar_cgroup_v1_dir (cgroup, "cpuacct") != NULL)
-    json_object_set_new (data, "cpu", cpu_stats_v1 (ar_cgroup_v1_dir (cgroup, "cpuacct"), ar_cgroup_v1_dir (cgroup, "cpu")));
+    json_object_set_new (data, "cpu",
+                         cpu_stats_v1 (ar_cgroup_v1_dir (cgroup, "cpuacct"), ar_cgroup_v1_dir (cgroup, "cpu")));
 
   dir = stats_dir (cgroup, "memory", "memory", &v2);
   if (dir != NULL)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup_internal.h"
 #include "oci/log.h"
@@ -150,10 +151,11 @@ set_limit_and_swap (const char *dir, const struct ar_memory_resources *mem, cons
   return 0;
 }
 
-/* Kernel memory limits are deprecated: Linux 5.16 and later reject writes
- * to memory.kmem.limit_in_bytes, and cgroup v2 never had them.  The spec
- * marks both fields NOT RECOMMENDED, so a kernel without them only gets a
- * debug line. */
+/* Kernel memory limits are deprecated.  Newer kernels reject writes to
+ * memory.kmem.limit_in_bytes with ENOTSUPP or accept and ignore them
+ * (Linux 6.18 logs "Writing any value to this file has no effect"), and
+ * cgroup v2 never had them.  The spec marks both fields NOT RECOMMENDED,
+ * so a kernel that does not apply them only gets a debug line. */
 static int
 set_optional_kernel_limit (const char *dir, const char *file, const struct ar_opt_i64 *value, const char *path,
                            const char *field, ar_error_t *err)
@@ -183,6 +185,19 @@ set_optional_kernel_limit (const char *dir, const char *file, const struct ar_op
       ar_cgroup_move_error (err, &local);
       return ar_error_wrap (err, "%s.%s", path, field);
     }
+
+  /* The kernel rounds a limit down to whole pages. */
+  if (value->value > 0)
+    {
+      uint64_t page = (uint64_t) sysconf (_SC_PAGESIZE);
+      uint64_t expected = (uint64_t) value->value - (uint64_t) value->value % page;
+      uint64_t actual = 0;
+
+      if (ar_cgroup_read_u64 (dir, file, &actual, &local) < 0)
+        ar_error_release (&local);
+      else if (actual != expected)
+        ar_debug ("%s.%s: ignored, this kernel accepts `%s` but does not apply it", path, field, file);
+    }
   return 0;
 }
 
@@ -194,7 +209,7 @@ ar_cgroup_v1_set_memory (const char *dir, const struct ar_memory_resources *mem,
   int ret;
 
   /* On v1 the kernel itself rejects a limit below the current usage, which
-   * is what checkBeforeUpdate asks for. */
+   * is what checkBeforeUpdate requests. */
   (void) update;
 
   ret = set_limit_and_swap (dir, mem, path, err);

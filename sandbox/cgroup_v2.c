@@ -136,8 +136,18 @@ enable_in (const char *dir, const char *const *wanted, ar_error_t *err)
   return 0;
 }
 
+static bool
+is_created (const struct ar_cgroup_hierarchy *h, const char *dir)
+{
+  for (size_t i = 0; h->created[i] != NULL; i++)
+    if (strcmp (h->created[i], dir) == 0)
+      return true;
+  return false;
+}
+
 int
-ar_cgroup_v2_enable_controllers (const struct ar_cgroup_hierarchy *h, const char *const *wanted, ar_error_t *err)
+ar_cgroup_v2_enable_controllers (const struct ar_cgroup_hierarchy *h, const char *const *wanted, bool only_created,
+                                 ar_error_t *err)
 {
   cleanup_free char *dir = ar_xstrdup (h->mountpoint);
   cleanup_free char *rest = ar_xstrdup (h->path);
@@ -153,9 +163,12 @@ ar_cgroup_v2_enable_controllers (const struct ar_cgroup_hierarchy *h, const char
       int ret;
 
       next = strtok_r (NULL, "/", &saveptr);
-      ret = enable_in (dir, wanted, err);
-      if (ret < 0)
-        return ret;
+      if (!only_created || is_created (h, dir))
+        {
+          ret = enable_in (dir, wanted, err);
+          if (ret < 0)
+            return ret;
+        }
       if (next == NULL)
         break;
       child = ar_xasprintf ("%s/%s", dir, component);
@@ -334,7 +347,7 @@ ar_cgroup_v2_set_cpu (const char *dir, const struct ar_cpu_resources *cpu, const
     {
       char quota[32];
 
-      /* cpu.max holds "QUOTA PERIOD"; a period alone keeps the quota. */
+      /* cpu.max contains "QUOTA PERIOD", so a period alone keeps the quota. */
       if (!set_quota)
         {
           ret = current_quota (dir, quota, sizeof (quota), err);

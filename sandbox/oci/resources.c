@@ -1,5 +1,5 @@
 /* Parsing of linux.resources.  Each error names the JSON path of the value
- * it rejects; host-specific checks (a controller that is missing, a kernel
+ * it rejects.  Host-specific checks (a controller that is missing, a kernel
  * that lacks a file) happen later, when the cgroup code applies the result. */
 #define _GNU_SOURCE
 #include "resources.h"
@@ -65,7 +65,7 @@ debug_unknown_keys (json_t *obj, const char *path, const char *const *known)
     }
 }
 
-/* Reads an optional integer member; *found tells whether it was there. */
+/* Reads an optional integer member and sets *found when it is present. */
 static int
 get_integer (json_t *obj, const char *key, const char *path, json_int_t *out, bool *found, ar_error_t *err)
 {

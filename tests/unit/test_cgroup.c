@@ -10,11 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -148,6 +150,8 @@ child_main (int cmd, int resp)
 
           r = null_fd >= 0 && zero_fd < 0 && errno == EPERM ? 'k' : 'f';
         }
+      else if (c == 'z')
+        r = open ("/dev/zero", O_RDONLY) >= 0 ? 'k' : 'f';
       else if (c == 'x')
         _exit (0);
       if (write (resp, &r, 1) != 1)
@@ -840,8 +844,9 @@ test_cgroup_lifecycle (void)
   CHECK (ar_cgroup_stats (cg, &stats, &err) == 0);
   if (stats != NULL)
     {
-      CHECK (json_integer_value (json_object_get (json_object_get (json_object_get (stats, "memory"), "usage"), "limit"))
-             == 67108864);
+      json_t *memory_usage = json_object_get (json_object_get (stats, "memory"), "usage");
+
+      CHECK (json_integer_value (json_object_get (memory_usage, "limit")) == 67108864);
       CHECK (json_integer_value (json_object_get (json_object_get (stats, "pids"), "limit")) == 64);
       CHECK (json_integer_value (json_object_get (json_object_get (stats, "pids"), "current")) == 1);
       CHECK (json_is_object (json_object_get (json_object_get (stats, "cpu"), "usage")));
@@ -1172,18 +1177,58 @@ test_unsupported_fields_named (void)
     }
 }
 
+/* hugetlb is on cgroup2 alone on hybrid hosts: the runtime must not
+ * enable it in the host's root cgroup, so the field fails there with a
+ * message that says what to enable.  On v2 the limit applies. */
+static void
+test_hugepage_limits (void)
+{
+  enum ar_cgroup_layout layout = host_layout ();
+  cleanup_free char *root_before = NULL, *root_after = NULL;
+  const char *root = layout == AR_CGROUP_LAYOUT_HYBRID ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+  struct ar_cgroup *cg;
+  ar_error_t err = NULL;
+
+  root_before = slurp (root, "cgroup.subtree_control");
+  cg = create_or_report ("hugetlb", "{\"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 4194304}]}", &err);
+  root_after = slurp (root, "cgroup.subtree_control");
+
+  if (layout == AR_CGROUP_LAYOUT_HYBRID)
+    {
+      cleanup_free char *msg = error_text (err);
+
+      CHECK (cg == NULL);
+      CHECK_CONTAINS (msg, "linux.resources.hugepageLimits: on this host the hugetlb controller is only on cgroup2");
+      CHECK_STR_EQ (root_after, root_before);
+    }
+  else if (layout == AR_CGROUP_LAYOUT_V2)
+    {
+      cleanup_free char *limit = NULL;
+
+      CHECK (cg != NULL);
+      if (cg != NULL)
+        CHECK_STR_EQ ((limit = slurp (ar_cgroup_unified (cg)->dir, "hugetlb.2MB.max")), "4194304");
+    }
+  else
+    printf ("# hugepage limits: this v1 host has no hugetlb hierarchy to test\n");
+  ar_error_release (&err);
+  destroy_and_check (cg);
+}
+
 /* The device allow list: v1 devices.allow/deny, or the eBPF filter on
  * cgroup2. */
+static const char device_rules[]
+    = "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+      " {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rw\"},"
+      " {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 5, \"access\": \"rwm\"},"
+      " {\"allow\": false, \"type\": \"c\", \"major\": 1, \"minor\": 5, \"access\": \"r\"}]}";
+
 static void
 test_device_rules (void)
 {
-  struct ar_cgroup *cg = create_or_report ("devices",
-                                           "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
-                                           " {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": \"rw\"},"
-                                           " {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 5, \"access\": \"rwm\"},"
-                                           " {\"allow\": false, \"type\": \"c\", \"major\": 1, \"minor\": 5, \"access\": \"r\"}]}",
-                                           NULL);
+  struct ar_cgroup *cg = create_or_report ("devices", device_rules, NULL);
   struct child child = { .pid = -1 };
+  struct ar_resources *r;
   ar_error_t err = NULL;
 
   CHECK (cg != NULL);
@@ -1199,6 +1244,14 @@ test_device_rules (void)
 
   /* /dev/null (1:3) opens read-write; /dev/zero (1:5) is denied for read. */
   CHECK (child_do (&child, 'd') == 'k');
+
+  /* An update replaces the list (on cgroup2, the attached filter). */
+  r = parse_resources ("{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"c\","
+                       " \"major\": 1, \"minor\": 5, \"access\": \"r\"}]}",
+                       &err);
+  CHECK (r != NULL && ar_cgroup_update (cg, r, &err) == 0);
+  ar_resources_free (r);
+  CHECK (child_do (&child, 'z') == 'k');
   child_kill (&child);
   if (err != NULL)
     {
@@ -1257,12 +1310,33 @@ test_clone_into_fd (void)
   CHECK (ar_cgroup_clone_into_fd (cg, &fd, &err) == 0);
   if (cg->layout == AR_CGROUP_LAYOUT_V2)
     {
-      struct stat st_fd, st_dir;
+      struct clone_args args = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
+      int gate[2];
+      pid_t pid;
 
       CHECK (fd >= 0);
-      CHECK (fd >= 0 && fstat (fd, &st_fd) == 0 && stat (ar_cgroup_unified (cg)->dir, &st_dir) == 0
-             && st_fd.st_ino == st_dir.st_ino);
       CHECK (fd >= 0 && (fcntl (fd, F_GETFL) & O_PATH) != 0);
+
+      /* clone3 takes the O_PATH descriptor and starts the child inside. */
+      args.cgroup = (uint64_t) fd;
+      CHECK (pipe2 (gate, O_CLOEXEC) == 0);
+      pid = (pid_t) syscall (SYS_clone3, &args, sizeof (args));
+      if (pid == 0)
+        {
+          char c;
+          _exit (read (gate[0], &c, 1) == 1 ? 0 : 1);
+        }
+      CHECK (pid > 0);
+      if (pid > 0)
+        {
+          int status;
+
+          CHECK (proc_in_cgroup (pid, cg));
+          CHECK (write (gate[1], "x", 1) == 1);
+          CHECK (waitpid (pid, &status, 0) == pid && WIFEXITED (status) && WEXITSTATUS (status) == 0);
+        }
+      close (gate[0]);
+      close (gate[1]);
       if (fd >= 0)
         close (fd);
     }
@@ -1578,6 +1652,7 @@ main (int argc, char **argv)
     { "relative cgroupsPath", test_relative_path },
     { "update", test_update },
     { "unsupported fields are named", test_unsupported_fields_named },
+    { "hugepage limits", test_hugepage_limits },
     { "device rules", test_device_rules },
     { "checkBeforeUpdate", test_check_before_update },
     { "clone into cgroup fd", test_clone_into_fd },

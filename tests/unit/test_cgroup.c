@@ -2,7 +2,7 @@
  * then real cgroups on this host (hybrid, v1 or v2) with real processes.
  *
  * Every cgroup made here has a name starting with "ar-cgroup-test-PID".
- * The tests run in a child process; the parent then kills whatever is
+ * The tests run in a child process.  The parent then kills whatever is
  * left in such cgroups and removes them, so a failing or crashing test
  * leaves nothing behind.  Needs root. */
 #define _GNU_SOURCE
@@ -460,7 +460,7 @@ test_layout_no_cgroup_mounts (void)
   ar_cgroup_mounts_clear (&m);
 }
 
-/* The layout found must match what statfs tells about /sys/fs/cgroup. */
+/* The layout found must match what statfs reports for /sys/fs/cgroup. */
 static void
 test_layout_detect_host (void)
 {
@@ -670,7 +670,7 @@ test_path_errors (void)
       ar_error_release (&err);
     }
 
-  /* This host has no systemd, so the message says so. */
+  /* Without systemd on the host, the message states that it is not running. */
   if (access ("/run/systemd/system", F_OK) != 0)
     {
       struct ar_cgroup *cg = NULL;
@@ -1179,7 +1179,7 @@ test_unsupported_fields_named (void)
 
 /* hugetlb is on cgroup2 alone on hybrid hosts: the runtime must not
  * enable it in the host's root cgroup, so the field fails there with a
- * message that says what to enable.  On v2 the limit applies. */
+ * message that names what to enable.  On v2 the limit applies. */
 static void
 test_hugepage_limits (void)
 {
@@ -1212,6 +1212,95 @@ test_hugepage_limits (void)
   else
     printf ("# hugepage limits: this v1 host has no hugetlb hierarchy to test\n");
   ar_error_release (&err);
+  destroy_and_check (cg);
+}
+
+/* A block device as "MAJOR:MINOR": the first whole disk, else a loop
+ * device (a guest with a network root may have only those). */
+static char *
+find_disk (void)
+{
+  char *found = NULL;
+
+  for (int pass = 0; pass < 2 && found == NULL; pass++)
+    {
+      DIR *d = opendir ("/sys/block");
+      struct dirent *de;
+
+      if (d == NULL)
+        return NULL;
+      while (found == NULL && (de = readdir (d)) != NULL)
+        {
+          cleanup_free char *dir = NULL;
+          bool loop = ar_str_has_prefix (de->d_name, "loop");
+
+          if (de->d_name[0] == '.' || ar_str_has_prefix (de->d_name, "ram") || ar_str_has_prefix (de->d_name, "zram")
+              || loop != (pass == 1))
+            continue;
+          dir = ar_xasprintf ("/sys/block/%s", de->d_name);
+          found = slurp (dir, "dev");
+        }
+      closedir (d);
+    }
+  return found;
+}
+
+static void
+test_block_io (void)
+{
+  cleanup_free char *disk = find_disk ();
+  cleanup_free char *json = NULL;
+  cleanup_free char *expected = NULL;
+  struct ar_cgroup *cg;
+  unsigned int major, minor;
+  ar_error_t err = NULL;
+
+  if (disk == NULL || sscanf (disk, "%u:%u", &major, &minor) != 2)
+    {
+      printf ("# block I/O: no block device in /sys/block to throttle (`modprobe loop` adds some)\n");
+      return;
+    }
+  json = ar_xasprintf ("{\"blockIO\": {\"throttleReadBpsDevice\": [{\"major\": %u, \"minor\": %u, \"rate\": 1048576}],"
+                       " \"throttleWriteIOPSDevice\": [{\"major\": %u, \"minor\": %u, \"rate\": 100}]}}",
+                       major, minor, major, minor);
+  cg = create_or_report ("blkio", json, NULL);
+  CHECK (cg != NULL);
+  if (cg == NULL)
+    return;
+
+  if (cg->layout == AR_CGROUP_LAYOUT_V2)
+    {
+      cleanup_free char *max = slurp (ar_cgroup_unified (cg)->dir, "io.max");
+
+      expected = ar_xasprintf ("%s rbps=1048576 wbps=max riops=max wiops=100", disk);
+      CHECK_STR_EQ (max, expected);
+    }
+  else
+    {
+      cleanup_free char *bps = slurp (ar_cgroup_v1_dir (cg, "blkio"), "blkio.throttle.read_bps_device");
+      cleanup_free char *iops = slurp (ar_cgroup_v1_dir (cg, "blkio"), "blkio.throttle.write_iops_device");
+
+      expected = ar_xasprintf ("%s 1048576", disk);
+      CHECK_STR_EQ (bps, expected);
+      free (expected);
+      expected = ar_xasprintf ("%s 100", disk);
+      CHECK_STR_EQ (iops, expected);
+    }
+
+  /* A weight needs a scheduler with weights.  Where the host has none, the
+   * error names the missing file. */
+  if (cg->layout != AR_CGROUP_LAYOUT_V2 && !ar_cgroup_file_exists (ar_cgroup_v1_dir (cg, "blkio"), "blkio.weight")
+      && !ar_cgroup_file_exists (ar_cgroup_v1_dir (cg, "blkio"), "blkio.bfq.weight"))
+    {
+      struct ar_resources *r = parse_resources ("{\"blockIO\": {\"weight\": 500}}", &err);
+      cleanup_free char *msg = NULL;
+
+      CHECK (ar_cgroup_update (cg, r, &err) < 0);
+      msg = error_text (err);
+      CHECK_CONTAINS (msg, "linux.resources.blockIO.weight: this host cannot apply it");
+      ar_error_release (&err);
+      ar_resources_free (r);
+    }
   destroy_and_check (cg);
 }
 
@@ -1653,6 +1742,7 @@ main (int argc, char **argv)
     { "update", test_update },
     { "unsupported fields are named", test_unsupported_fields_named },
     { "hugepage limits", test_hugepage_limits },
+    { "block I/O limits", test_block_io },
     { "device rules", test_device_rules },
     { "checkBeforeUpdate", test_check_before_update },
     { "clone into cgroup fd", test_clone_into_fd },

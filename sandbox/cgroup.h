@@ -78,7 +78,9 @@ int ar_cgroup_kill_all (struct ar_cgroup *cgroup, int signal, ar_error_t *err);
 int ar_cgroup_list_pids (struct ar_cgroup *cgroup, pid_t **pids, size_t *n_pids, ar_error_t *err);
 
 /* Freezes or thaws the cgroup (freezer.state on v1 and hybrid,
- * cgroup.freeze on v2) and waits until the kernel reports the new state. */
+ * cgroup.freeze on v2) and waits until the kernel reports the new state.
+ * ar_cgroup_is_frozen stores whether the container is paused: freezer.state
+ * is FROZEN on v1, or cgroup.freeze is 1 on v2. */
 int ar_cgroup_set_frozen (struct ar_cgroup *cgroup, bool frozen, ar_error_t *err);
 int ar_cgroup_is_frozen (struct ar_cgroup *cgroup, bool *frozen, ar_error_t *err);
 

@@ -304,6 +304,8 @@ stats_dir (const struct ar_cgroup *cgroup, const char *v1_name, const char *v2_n
   return NULL;
 }
 
+/* TODO: blkio, hugetlb and cpuset statistics, which `runc events --stats`
+ * also reports. */
 int
 ar_cgroup_stats (struct ar_cgroup *cgroup, json_t **out, ar_error_t *err)
 {

@@ -566,6 +566,9 @@ format_device_number (char *buf, size_t size, int64_t number)
     snprintf (buf, size, "%" PRId64, number);
 }
 
+/* TODO: an update rewrites the whole list, and the kernel rejects a new
+ * default rule ("a *:* rwm") once the container has made cgroups below
+ * its own; runc writes only the difference to the current devices.list. */
 int
 ar_cgroup_v1_set_devices (const char *dir, const struct ar_resources *r, ar_error_t *err)
 {

@@ -574,15 +574,32 @@ ar_cgroup_v2_set_unified (const char *dir, const struct ar_resources *r, ar_erro
   return 0;
 }
 
-int
-ar_cgroup_v2_is_frozen (const char *dir, bool *frozen, ar_error_t *err)
+/* The state the kernel reached, from cgroup.events. */
+static int
+events_frozen (const char *dir, bool *frozen, ar_error_t *err)
 {
   uint64_t value = 0;
   int ret;
 
   ret = ar_cgroup_read_keyed (dir, "cgroup.events", "frozen", &value, err);
   if (ret == -ENOENT)
-    return ar_make_error (err, 0, "`%s/cgroup.events` has no `frozen` key; cgroup.freeze needs Linux 5.2", dir);
+    return ar_make_error (err, ENOTSUP, "`%s/cgroup.events` has no `frozen` key; cgroup.freeze needs Linux 5.2", dir);
+  if (ret < 0)
+    return ret;
+  *frozen = value == 1;
+  return 0;
+}
+
+/* The requested state, from cgroup.freeze.  cgroup.events may show a
+ * frozen cgroup as thawed for a moment while a process in it handles a
+ * fatal signal, which the v2 freezer lets through. */
+int
+ar_cgroup_v2_is_frozen (const char *dir, bool *frozen, ar_error_t *err)
+{
+  uint64_t value = 0;
+  int ret;
+
+  ret = ar_cgroup_read_u64 (dir, "cgroup.freeze", &value, err);
   if (ret < 0)
     return ret;
   *frozen = value == 1;
@@ -601,7 +618,7 @@ ar_cgroup_v2_set_frozen (const char *dir, bool frozen, ar_error_t *err)
 
   for (int waited = 0; waited < FREEZE_TIMEOUT_MS; waited++)
     {
-      ret = ar_cgroup_v2_is_frozen (dir, &state, err);
+      ret = events_frozen (dir, &state, err);
       if (ret < 0)
         return ret;
       if (state == frozen)

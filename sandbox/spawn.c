@@ -661,7 +661,7 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   cleanup_namespaces struct ar_namespace_switch ns = AR_NAMESPACE_SWITCH_INIT;
   struct child_context ctx = { .request = req, .proc_fd = -1 };
   int sync_fds[2];
-  int cgroup_fd = -1;
+  cleanup_close int cgroup_fd = -1;
   uint64_t flags;
   pid_t pid;
 
@@ -675,8 +675,8 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   ctx.new_mount_namespace = (flags & CLONE_NEWNS) != 0;
   ctx.new_cgroup_namespace = (flags & CLONE_NEWCGROUP) != 0;
 
-  if (req->cgroup)
-    cgroup_fd = ar_cgroup_clone_into_fd (req->cgroup);
+  if (req->cgroup && ar_cgroup_clone_into_fd (req->cgroup, &cgroup_fd, err) < 0)
+    return -1;
   ctx.cloned_into_cgroup = cgroup_fd >= 0;
   if (!ctx.cloned_into_cgroup)
     flags &= ~(uint64_t) CLONE_NEWCGROUP;

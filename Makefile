@@ -37,6 +37,25 @@ LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
 DEPS := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 
+# The exec trampoline: a freestanding static PIE that agentrun embeds and
+# runs from a sealed memfd as the container's last exec (see
+# sandbox/exec_guard.c).  It links no libc, so it cannot use the stack
+# protector or _FORTIFY_SOURCE, and a call that the compiler emits to
+# memcpy or memset fails the link.  Since no dynamic loader runs, it must
+# contain no relocations, which its rule checks.  On other architectures
+# agentrun has no trampoline and executes the command directly.
+READELF ?= readelf
+TRAMPOLINE_ARCH := $(filter x86_64-% aarch64-%,$(shell $(CC) -dumpmachine))
+TRAMPOLINE := sandbox/init/trampoline
+TRAMPOLINE_CFLAGS := -std=gnu11 $(WARNINGS) -Os -ffreestanding -fno-builtin -fno-stack-protector \
+                     -fstack-clash-protection -fPIE -fno-asynchronous-unwind-tables \
+                     $(if $(filter x86_64-%,$(TRAMPOLINE_ARCH)),-fcf-protection,-mbranch-protection=standard)
+TRAMPOLINE_LDFLAGS := -nostdlib -static-pie -Wl,--no-dynamic-linker -Wl,-z,text \
+                      -Wl,-z,noexecstack -Wl,--gc-sections -Wl,--build-id=none -s
+ifneq ($(TRAMPOLINE_ARCH),)
+LIB_OBJS += sandbox/init/trampoline_blob.o
+endif
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
@@ -50,6 +69,16 @@ Q := $(if $(V:0=),,@)
 %.o: %.c
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(TRAMPOLINE): sandbox/init/trampoline.c sandbox/init/trampoline.h
+	$(CC) $(TRAMPOLINE_CFLAGS) $(TRAMPOLINE_LDFLAGS) -o $@ $<
+	@if $(READELF) -rW $@ | grep -q 'R_'; then \
+	  echo "$@: the trampoline must not contain relocations, since nothing applies them" >&2; \
+	  rm -f $@; exit 1; \
+	fi
+
+sandbox/init/trampoline_blob.o: sandbox/init/trampoline_blob.S $(TRAMPOLINE)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 libagentrun.a: $(LIB_OBJS)
 	$(Q)rm -f $@
@@ -83,6 +112,6 @@ install: agentrun
 	        $(DESTDIR)$(DATADIR)/containers/containers.conf.d/50-agentrun.conf
 
 clean:
-	rm -f agentrun libagentrun.a $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS)
+	rm -f agentrun libagentrun.a $(TRAMPOLINE) $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS)
 
 -include $(DEPS)

@@ -140,7 +140,8 @@ struct child_context
 {
   const struct ar_spawn_request *request;
   int sync_fd;
-  int proc_fd; /* the runtime's /proc, kept across pivot_root */
+  int proc_fd;  /* the runtime's /proc, kept across pivot_root */
+  int guard_fd; /* the sealed exec-guard memfd, made before seccomp */
   bool new_user_namespace;
   bool new_mount_namespace;
   bool new_cgroup_namespace;
@@ -369,6 +370,9 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
   const struct ar_config *config = req->config;
   const struct ar_process *process = config->process;
 
+  if (ar_exec_guard_prepare (&ctx->guard_fd, err) < 0)
+    return -1;
+
   if (ar_apply_rlimits (process, err) < 0)
     return -1;
   if (process->has_oom_score_adj && ar_apply_oom_score_adj (process->oom_score_adj, err) < 0)
@@ -544,7 +548,7 @@ child_main (struct child_context *ctx)
       if (req->seccomp && req->config->process->no_new_privileges && !req->seccomp->needs_listener
           && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
         goto fail;
-      ar_exec_guarded (exec_path, req->config->process->args, exec_env, &err);
+      ar_exec_guarded_fd (ctx->guard_fd, exec_path, req->config->process->args, exec_env, &err);
       goto fail;
     }
 
@@ -566,7 +570,7 @@ child_main (struct child_context *ctx)
       && ar_seccomp_load (req->seccomp, NULL, &err) < 0)
     goto fail;
 
-  ar_exec_guarded (exec_path, req->config->process->args, exec_env, &err);
+  ar_exec_guarded_fd (ctx->guard_fd, exec_path, req->config->process->args, exec_env, &err);
 
 fail:
   {
@@ -659,7 +663,7 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
 {
   const struct ar_linux *linux_config = &req->config->linux_config;
   cleanup_namespaces struct ar_namespace_switch ns = AR_NAMESPACE_SWITCH_INIT;
-  struct child_context ctx = { .request = req, .proc_fd = -1 };
+  struct child_context ctx = { .request = req, .proc_fd = -1, .guard_fd = -1 };
   int sync_fds[2];
   cleanup_close int cgroup_fd = -1;
   uint64_t flags;
@@ -704,6 +708,9 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
       close (sync_fds[0]);
       ctx.sync_fd = sync_fds[1];
       prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      /* Until the exec, /proc/PID/exe of this process is the agentrun
+       * binary: keep other processes of the container from opening it. */
+      prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
       child_main (&ctx);
     }
 

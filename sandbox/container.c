@@ -266,6 +266,52 @@ create_validate (struct create_job *job, bool console_proxy, ar_error_t *err)
   return ar_namespaces_validate (config, err);
 }
 
+/* Appends allow rules for the default devices and for linux.devices to
+ * the device cgroup rules, as other runtimes do, so that a config denying
+ * every device still gets a usable /dev. */
+static void
+allow_container_devices (struct ar_config *config)
+{
+  static const struct ar_device_rule defaults[] = {
+    { true, 'c', 1, 3, "rwm" },  /* /dev/null */
+    { true, 'c', 1, 5, "rwm" },  /* /dev/zero */
+    { true, 'c', 1, 7, "rwm" },  /* /dev/full */
+    { true, 'c', 1, 8, "rwm" },  /* /dev/random */
+    { true, 'c', 1, 9, "rwm" },  /* /dev/urandom */
+    { true, 'c', 5, 0, "rwm" },  /* /dev/tty */
+    { true, 'c', 5, 2, "rwm" },  /* /dev/ptmx */
+    { true, 'c', 136, -1, "rwm" }, /* /dev/pts/N */
+  };
+  struct ar_resources *resources = config->linux_config.resources;
+  size_t n_defaults = sizeof (defaults) / sizeof (defaults[0]);
+  size_t n_new = n_defaults + config->linux_config.n_devices;
+  struct ar_device_rule *rules;
+
+  if (resources == NULL || !resources->has_devices)
+    return;
+
+  rules = realloc (resources->devices, (resources->n_devices + n_new) * sizeof (*rules));
+  if (rules == NULL)
+    abort ();
+  memcpy (rules + resources->n_devices, defaults, sizeof (defaults));
+  resources->devices = rules;
+  resources->n_devices += n_defaults;
+
+  /* FIFOs need no device rule. */
+  for (size_t i = 0; i < config->linux_config.n_devices; i++)
+    {
+      const struct ar_device *dev = &config->linux_config.devices[i];
+      struct ar_device_rule *rule;
+
+      if (dev->type == 'p')
+        continue;
+      rule = &rules[resources->n_devices++];
+      *rule = (struct ar_device_rule){ .allow = true, .type = dev->type == 'b' ? 'b' : 'c',
+                                       .major = dev->major, .minor = dev->minor };
+      memcpy (rule->access, "rwm", 4);
+    }
+}
+
 static int
 write_pid_file (const char *path, pid_t pid, ar_error_t *err)
 {
@@ -339,6 +385,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   if (job->fifo_fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo `%s`", fifo);
 
+  allow_container_devices (job->config);
   if (ar_cgroup_create (o->id, job->config->linux_config.cgroups_path, o->systemd_cgroup,
                         job->config->linux_config.resources, &job->cgroup, err) < 0)
     return ar_error_wrap (err, "%s/config.json: linux", job->bundle);

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -226,13 +227,15 @@ create_validate (struct create_job *job, bool console_proxy, ar_error_t *err)
   const struct ar_create_options *o = job->options;
   const struct ar_config *config = job->config;
 
-  if (config->process == NULL)
-    return ar_make_error (err, 0, "%s/config.json: process is missing; add a process with args",
-                          job->bundle);
   if (!config->linux_config.namespaces[AR_NS_MOUNT].present)
     return ar_make_error (err, 0, "%s/config.json: linux.namespaces: a mount namespace is required; "
                                        "add {\"type\": \"mount\"}",
                           job->bundle);
+  /* The runtime spec allows a config without process at create; start
+   * then fails. */
+  if (config->process == NULL)
+    return ar_namespaces_validate (config, err);
+
   if (config->process->terminal && o->console_socket == NULL && !console_proxy)
     return ar_make_error (err, 0, "process.terminal is true: pass --console-socket, or set "
                                        "terminal to false");
@@ -366,6 +369,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   job->state.created = now_rfc3339 ();
   job->state.owner = getuid ();
   job->state.annotations = annotations_json (job->config);
+  job->state.has_process = job->config->process != NULL;
   job->state.creating = true;
 
   config_copy = ar_xasprintf ("%s/%s/%s", o->root, o->id, AR_CONFIG_COPY);
@@ -391,7 +395,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     return ar_error_wrap (err, "%s/config.json: linux", job->bundle);
   job->state.cgroup = ar_cgroup_to_json (job->cgroup);
 
-  if (job->config->process->terminal)
+  if (job->config->process && job->config->process->terminal)
     {
       if (o->console_socket)
         {
@@ -525,6 +529,10 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
     return ar_make_error (err, 0, "cannot start container `%s`: it is %s, and only a created "
                                        "container can be started",
                           state->id, ar_status_name (status));
+  if (!state->has_process)
+    return ar_make_error (err, 0, "cannot start container `%s`: its config.json has no process; "
+                                  "delete it and create it again with a process",
+                          state->id);
 
   fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo_fd < 0)
@@ -705,7 +713,9 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
   struct ar_config *config = NULL;
   cleanup_error ar_error_t config_err = NULL;
 
-  if ((status == AR_STATUS_RUNNING || status == AR_STATUS_PAUSED) && !force)
+  /* The runtime spec makes deleting any container that is not stopped an
+   * error, a created one included; --force kills it first. */
+  if ((status == AR_STATUS_RUNNING || status == AR_STATUS_PAUSED || status == AR_STATUS_CREATED) && !force)
     return ar_make_error (err, 0, "cannot delete container `%s`: it is %s; stop it first or use "
                                       "`delete --force`",
                           state->id, ar_status_name (status));
@@ -760,7 +770,16 @@ ar_container_delete (const char *root, const char *id, bool force, ar_error_t *e
     return -1;
   lock = ar_state_lock (root, id, err);
   if (lock < 0)
-    return -1;
+    {
+      /* podman cleans up with delete --force whether or not the container
+       * still exists, and runc succeeds there too. */
+      if (force && lock == -ENOENT)
+        {
+          ar_error_release (err);
+          return 0;
+        }
+      return -1;
+    }
   if (ar_state_read (root, id, &state, err) < 0)
     return -1;
   return delete_locked (root, state, force, err);
@@ -851,6 +870,11 @@ ar_container_run (const struct ar_create_options *options, bool detach, int *exi
   cleanup_state struct ar_state *state = NULL;
   int master = -1;
   int ret;
+
+  /* A container process forked into the new pid namespace of a joined
+   * user namespace is a grandchild: become its reaper so `run` can wait. */
+  if (!detach)
+    prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
   create_job_init (&job, options);
   ret = create_job_run (&job, !detach, err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "oci/log.h"
@@ -105,10 +106,78 @@ open_namespace (enum ar_namespace_type type, const char *path, ar_error_t *err)
   return ar_steal_fd (fd);
 }
 
+/* True when the config gives the container its own namespace of this
+ * type: a new one, or one joined by path that is not the runtime's. */
+static bool
+has_own_namespace (const struct ar_linux *lc, enum ar_namespace_type type)
+{
+  const struct ar_namespace *ns = &lc->namespaces[type];
+  cleanup_free char *ours = NULL;
+  struct stat a, b;
+
+  if (!ns->present)
+    return false;
+  if (ns->path == NULL)
+    return true;
+  ours = ar_xasprintf ("/proc/self/ns/%s", proc_names[type]);
+  if (stat (ns->path, &a) < 0 || stat (ours, &b) < 0)
+    return true;
+  return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+static bool
+is_ipc_sysctl (const char *key)
+{
+  static const char *const ipc_keys[] = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                          "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+                                          "kernel.shm_rmid_forced", NULL };
+
+  for (size_t i = 0; ipc_keys[i] != NULL; i++)
+    if (strcmp (key, ipc_keys[i]) == 0)
+      return true;
+  return ar_str_has_prefix (key, "fs.mqueue.");
+}
+
+/* Accepts only sysctls that belong to a namespace the container owns, so
+ * that no setting reaches the host. */
+static int
+validate_sysctls (const struct ar_linux *lc, ar_error_t *err)
+{
+  for (size_t i = 0; i < lc->n_sysctl; i++)
+    {
+      const char *key = lc->sysctl[i].key;
+      enum ar_namespace_type needed;
+
+      if (ar_str_has_prefix (key, "net."))
+        needed = AR_NS_NETWORK;
+      else if (is_ipc_sysctl (key))
+        needed = AR_NS_IPC;
+      else if (strcmp (key, "kernel.hostname") == 0 || strcmp (key, "kernel.domainname") == 0)
+        needed = AR_NS_UTS;
+      else
+        return ar_make_error (err, 0, "linux.sysctl[\"%s\"]: this sysctl is not namespaced, so setting it "
+                                      "would change the host; remove it",
+                              key);
+
+      if (!has_own_namespace (lc, needed))
+        return ar_make_error (err, 0, "linux.sysctl[\"%s\"]: needs the container's own %s namespace, but it "
+                                      "shares the host's; add {\"type\": \"%s\"} to linux.namespaces",
+                              key, ar_namespace_type_name (needed), ar_namespace_type_name (needed));
+    }
+  return 0;
+}
+
 int
 ar_namespaces_validate (const struct ar_config *config, ar_error_t *err)
 {
   const struct ar_linux *lc = &config->linux_config;
+
+  if (validate_sysctls (lc, err) < 0)
+    return -1;
+  if (((config->hostname && *config->hostname) || (config->domainname && *config->domainname))
+      && !has_own_namespace (lc, AR_NS_UTS))
+    return ar_make_error (err, 0, "hostname and domainname need the container's own uts namespace: add "
+                                  "{\"type\": \"uts\"} to linux.namespaces");
 
   for (int i = 0; i < AR_NS_COUNT; i++)
     {

@@ -460,10 +460,13 @@ set_groups (const struct ar_user *user, ar_error_t *err)
   return ar_make_error (err, errno, "cannot set process.user.additionalGids");
 }
 
+/* setgid(2) and setuid(2) rather than their setres* forms: with
+ * CAP_SETGID and CAP_SETUID they set the real, effective and saved ids
+ * alike, and seccomp profiles written for runc allow only these. */
 static int
 switch_ids (const struct ar_user *user, ar_error_t *err)
 {
-  if (setresgid (user->gid, user->gid, user->gid) < 0)
+  if (setgid (user->gid) < 0)
     {
       if (errno == EINVAL)
         return ar_make_error (err, errno,
@@ -471,10 +474,10 @@ switch_ids (const struct ar_user *user, ar_error_t *err)
                               "add it to linux.gidMappings",
                               (unsigned) user->gid);
       return ar_make_error (err, errno, "cannot switch to process.user.gid %u%s", (unsigned) user->gid,
-                            errno == EPERM ? ": setresgid(2) needs CAP_SETGID" : "");
+                            errno == EPERM ? ": setgid(2) needs CAP_SETGID" : "");
     }
 
-  if (setresuid (user->uid, user->uid, user->uid) < 0)
+  if (setuid (user->uid) < 0)
     {
       if (errno == EINVAL)
         return ar_make_error (err, errno,
@@ -482,7 +485,7 @@ switch_ids (const struct ar_user *user, ar_error_t *err)
                               "add it to linux.uidMappings",
                               (unsigned) user->uid);
       return ar_make_error (err, errno, "cannot switch to process.user.uid %u%s", (unsigned) user->uid,
-                            errno == EPERM ? ": setresuid(2) needs CAP_SETUID" : "");
+                            errno == EPERM ? ": setuid(2) needs CAP_SETUID" : "");
     }
   return 0;
 }

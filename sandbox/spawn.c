@@ -36,6 +36,8 @@ enum sync_type
   SYNC_READY,         /* container -> runtime: waiting for start */
   SYNC_ERROR,         /* either way: text is the message */
   SYNC_SECCOMP_FD,    /* container -> runtime: the seccomp listener fd rides along */
+  SYNC_PID,           /* container -> runtime: errno_value is the pid of the real container
+                         process, forked into a new pid namespace of a joined user namespace */
 };
 
 struct sync_message
@@ -143,6 +145,8 @@ struct child_context
   int proc_fd;  /* the runtime's /proc, kept across pivot_root */
   int guard_fd; /* the sealed exec-guard memfd, made before seccomp */
   bool new_user_namespace;
+  int join_user_fd;          /* user namespace given by path, or -1 */
+  uint64_t deferred_flags;   /* namespaces to create after joining it */
   bool new_mount_namespace;
   bool new_cgroup_namespace;
   bool cloned_into_cgroup;
@@ -290,15 +294,11 @@ join_session_keyring (const char *id, ar_error_t *err)
   return 0;
 }
 
+/* Sets hostname and domainname in the container's uts namespace, new or
+ * joined; ar_namespaces_validate made sure it has one of its own. */
 static int
-set_hostname (const struct ar_config *config, bool new_uts, ar_error_t *err)
+set_hostname (const struct ar_config *config, ar_error_t *err)
 {
-  if ((config->hostname && *config->hostname) || (config->domainname && *config->domainname))
-    {
-      if (!new_uts)
-        return ar_make_error (err, EINVAL, "hostname and domainname need a new uts namespace: add "
-                                           "{\"type\": \"uts\"} to linux.namespaces");
-    }
   if (config->hostname && *config->hostname
       && sethostname (config->hostname, strlen (config->hostname)) < 0)
     return ar_make_error (err, errno, "hostname: cannot set `%s`", config->hostname);
@@ -441,6 +441,45 @@ exec_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_er
   return process_setup (ctx, exec_path, exec_env, err);
 }
 
+/* Joins the user namespace given by path and only then creates the new
+ * namespaces, so that they belong to it.  A new pid namespace applies to
+ * children only, so the process forks: the child goes on as the
+ * container process and this one reports its pid and exits. */
+static int
+join_user_namespace (struct child_context *ctx, ar_error_t *err)
+{
+  uint64_t flags = ctx->deferred_flags;
+  pid_t child;
+
+  if (setns (ctx->join_user_fd, CLONE_NEWUSER) < 0)
+    return ar_make_error (err, errno, "linux.namespaces: cannot join the user namespace `%s`",
+                          ctx->request->config->linux_config.namespaces[AR_NS_USER].path);
+  close (ctx->join_user_fd);
+  ctx->join_user_fd = -1;
+
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    return ar_make_error (err, errno, "cannot become root of the joined user namespace: uid and gid 0 "
+                                      "must be mapped in it");
+
+  if (unshare ((int) (flags & ~(uint64_t) CLONE_NEWPID)) < 0)
+    return ar_make_error (err, errno, "cannot create the namespaces %s in the joined user namespace",
+                          ar_namespaces_describe_flags (flags & ~(uint64_t) CLONE_NEWPID));
+  if (!(flags & CLONE_NEWPID))
+    return 0;
+
+  if (unshare (CLONE_NEWPID) < 0)
+    return ar_make_error (err, errno, "cannot create the pid namespace in the joined user namespace");
+  child = fork ();
+  if (child < 0)
+    return ar_make_error (err, errno, "cannot fork into the new pid namespace");
+  if (child > 0)
+    {
+      sync_send (ctx->sync_fd, SYNC_PID, (int) child, NULL);
+      _exit (EXIT_SUCCESS);
+    }
+  return 0;
+}
+
 static int
 child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_error_t *err)
 {
@@ -462,6 +501,9 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (req->exec_mode)
     return exec_setup (ctx, exec_path, exec_env, err);
 
+  if (ctx->join_user_fd >= 0 && join_user_namespace (ctx, err) < 0)
+    return -1;
+
   if (ctx->new_user_namespace)
     {
       /* Become root of the new namespace, when 0 is mapped, so that the
@@ -475,9 +517,7 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (ctx->new_cgroup_namespace && !ctx->cloned_into_cgroup && unshare (CLONE_NEWCGROUP) < 0)
     return ar_make_error (err, errno, "cannot create the cgroup namespace");
 
-  if (set_hostname (config, config->linux_config.namespaces[AR_NS_UTS].present
-                                && config->linux_config.namespaces[AR_NS_UTS].path == NULL,
-                    err) < 0)
+  if (set_hostname (config, err) < 0)
     return -1;
 
   if (!req->no_new_keyring && join_session_keyring (req->id, err) < 0)
@@ -509,6 +549,11 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
 
   if (ctx->new_mount_namespace && ar_rootfs_enter (&rootfs, err) < 0)
     return -1;
+
+  /* Without a process the container only waits, until delete kills it:
+   * start refuses to run it. */
+  if (process == NULL)
+    return prepare_fds (req->preserve_fds, err);
 
   if (process->terminal && req->console_fd >= 0)
     {
@@ -554,6 +599,8 @@ child_main (struct child_context *ctx)
 
   if (wait_for_start (ctx, &err) < 0)
     goto fail;
+  if (req->config->process == NULL)
+    _exit (EXIT_FAILURE);
 
   if (req->config->hooks[AR_HOOK_START_CONTAINER].n_hooks > 0)
     {
@@ -601,8 +648,11 @@ clone3_compat (uint64_t flags, int cgroup_fd)
 }
 
 static int
-receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t pid, ar_error_t *err)
+receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t *pid_inout, pid_t *intermediate,
+                     ar_error_t *err)
 {
+  pid_t pid = *pid_inout;
+
   for (;;)
     {
       struct sync_message msg;
@@ -625,7 +675,16 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t pid,
           break;
 
         case SYNC_READY:
+          *pid_inout = pid;
           return 0;
+
+        case SYNC_PID:
+          *intermediate = pid;
+          pid = (pid_t) msg.errno_value;
+          *pid_inout = pid;
+          if (req->on_cloned && req->on_cloned (req->hooks_data, pid, err) < 0)
+            return -1;
+          break;
 
         case SYNC_ERROR:
           return ar_make_error (err, msg.errno_value, "%s", msg.text);
@@ -666,15 +725,24 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   struct child_context ctx = { .request = req, .proc_fd = -1, .guard_fd = -1 };
   int sync_fds[2];
   cleanup_close int cgroup_fd = -1;
+  cleanup_close int join_user_fd = -1;
   uint64_t flags;
-  pid_t pid;
-
-  if (!req->exec_mode && linux_config->namespaces[AR_NS_USER].present
-      && linux_config->namespaces[AR_NS_USER].path != NULL)
-    return ar_make_error (err, ENOTSUP, "linux.namespaces: joining a user namespace by path is not "
-                                        "supported yet; create a new one or share the runtime's");
+  pid_t pid, intermediate = 0;
 
   flags = ar_namespaces_clone_flags (linux_config);
+  ctx.join_user_fd = -1;
+  if (!req->exec_mode && linux_config->namespaces[AR_NS_USER].present
+      && linux_config->namespaces[AR_NS_USER].path != NULL)
+    {
+      join_user_fd = open (linux_config->namespaces[AR_NS_USER].path, O_RDONLY | O_CLOEXEC);
+      if (join_user_fd < 0)
+        return ar_make_error (err, errno, "linux.namespaces: cannot open the user namespace `%s`",
+                              linux_config->namespaces[AR_NS_USER].path);
+      ctx.join_user_fd = join_user_fd;
+      ctx.deferred_flags = flags & ~(uint64_t) CLONE_NEWTIME;
+      flags &= (uint64_t) CLONE_NEWTIME;
+    }
+
   ctx.new_user_namespace = (flags & CLONE_NEWUSER) != 0;
   ctx.new_mount_namespace = (flags & CLONE_NEWNS) != 0;
   ctx.new_cgroup_namespace = (flags & CLONE_NEWCGROUP) != 0;
@@ -742,16 +810,24 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
       goto fail_child;
     }
 
-  if (receive_until_ready (req, sync_fds[0], pid, err) < 0)
+  if (receive_until_ready (req, sync_fds[0], &pid, &intermediate, err) < 0)
     goto fail_child;
 
   close (sync_fds[0]);
+  if (intermediate > 0)
+    kill_and_reap (intermediate);
   *pid_out = pid;
   return 0;
 
 fail_child:
   close (sync_fds[0]);
-  kill_and_reap (pid);
+  if (intermediate > 0)
+    {
+      kill (pid, SIGKILL);
+      kill_and_reap (intermediate);
+    }
+  else
+    kill_and_reap (pid);
   return -1;
 
 fail_sockets:

@@ -80,7 +80,10 @@ ar_state_lock (const char *root, const char *id, ar_error_t *err)
   if (fd < 0)
     {
       if (errno == ENOENT)
-        return ar_make_error (err, 0, "container `%s` does not exist", id);
+        {
+          ar_make_error (err, 0, "container `%s` does not exist", id);
+          return -ENOENT;
+        }
       return ar_make_error (err, errno, "cannot open state directory `%s`", dir);
     }
   while (flock (fd, LOCK_EX) < 0)
@@ -98,6 +101,8 @@ state_to_json (const struct ar_state *state)
   json_object_set_new (obj, "pid", json_integer (state->pid));
   json_object_set_new (obj, "pid_start", json_integer ((json_int_t) state->pid_start));
   json_object_set_new (obj, "creating", json_boolean (state->creating));
+  if (!state->has_process)
+    json_object_set_new (obj, "has_process", json_false ());
   json_object_set_new (obj, "bundle", json_string (state->bundle ? state->bundle : ""));
   json_object_set_new (obj, "rootfs", json_string (state->rootfs ? state->rootfs : ""));
   json_object_set_new (obj, "created", json_string (state->created ? state->created : ""));
@@ -162,6 +167,7 @@ ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error
   state->pid = (pid_t) json_integer_value (json_object_get (obj, "pid"));
   state->pid_start = (unsigned long long) json_integer_value (json_object_get (obj, "pid_start"));
   state->creating = json_is_true (json_object_get (obj, "creating"));
+  state->has_process = !json_is_false (json_object_get (obj, "has_process"));
   state->bundle = dup_json_string (obj, "bundle");
   state->rootfs = dup_json_string (obj, "rootfs");
   state->created = dup_json_string (obj, "created");

@@ -25,6 +25,7 @@ struct ar_state
   pid_t pid;                    /* the container process; 0 before clone */
   unsigned long long pid_start; /* its start time in clock ticks, against pid reuse */
   bool creating;                /* create has not finished */
+  bool has_process;             /* config.json has a process to start */
   char *bundle;
   char *rootfs;
   char *created;                /* RFC 3339 */

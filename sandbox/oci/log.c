@@ -113,11 +113,10 @@ ar_log_message (enum ar_log_level level, const char *msg)
   if (log_config.fd >= 0)
     write_line (log_config.fd, log_config.format, level, msg);
 
-  /* Without a log file everything goes to stderr.  With a text log file the
-   * final error goes to stderr too, for a person at a terminal; with a JSON
-   * log file (podman's mode) the file alone carries it, as podman reads it
-   * from there. */
-  if (log_config.fd < 0 || (level == AR_LOG_ERROR && log_config.format == AR_LOG_FORMAT_TEXT))
+  /* Without a log file everything goes to stderr.  With a log file the
+   * final error goes to stderr too, as runc does: a person at a terminal
+   * sees it, and podman falls back to stderr when it cannot use the file. */
+  if (log_config.fd < 0 || level == AR_LOG_ERROR)
     {
       cleanup_free char *text = ar_xasprintf ("agentrun: %s%s%s\n",
                                               level == AR_LOG_ERROR ? "" : level_name (level),

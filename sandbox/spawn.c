@@ -50,13 +50,17 @@ struct sync_message
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static int
-sync_send (int fd, int type, int errno_value, const char *text)
+sync_send (int fd, int type, int errno_value, const char *text, bool from_container)
 {
   struct sync_message msg = { .type = type, .errno_value = errno_value };
 
   if (text)
     snprintf (msg.text, sizeof (msg.text), "%s", text);
-  if (send (fd, &msg, sizeof (msg), MSG_NOSIGNAL) < 0)
+  /* The container process uses write(2), because it may already run under
+   * its seccomp filter and profiles allow write far more often than
+   * sendto; the runtime uses send(2) with MSG_NOSIGNAL, so a container
+   * process that died cannot kill it with SIGPIPE. */
+  if ((from_container ? write (fd, &msg, sizeof (msg)) : send (fd, &msg, sizeof (msg), MSG_NOSIGNAL)) < 0)
     return -errno;
   return 0;
 }
@@ -124,7 +128,7 @@ sync_receive (int fd, struct sync_message *msg)
   ssize_t n;
 
   do
-    n = recv (fd, msg, sizeof (*msg), 0);
+    n = read (fd, msg, sizeof (*msg));
   while (n < 0 && errno == EINTR);
   if (n < 0)
     return -errno;
@@ -157,7 +161,7 @@ child_fail (struct child_context *ctx, ar_error_t *err)
 {
   cleanup_free char *msg = ar_error_format (*err);
 
-  if (sync_send (ctx->sync_fd, SYNC_ERROR, ar_error_errno (*err), msg) < 0)
+  if (sync_send (ctx->sync_fd, SYNC_ERROR, ar_error_errno (*err), msg, true) < 0)
     dprintf (STDERR_FILENO, "agentrun: %s\n", msg ? msg : "container setup failed");
   _exit (EXIT_FAILURE);
 }
@@ -474,7 +478,7 @@ join_user_namespace (struct child_context *ctx, ar_error_t *err)
     return ar_make_error (err, errno, "cannot fork into the new pid namespace");
   if (child > 0)
     {
-      sync_send (ctx->sync_fd, SYNC_PID, (int) child, NULL);
+      sync_send (ctx->sync_fd, SYNC_PID, (int) child, NULL, true);
       _exit (EXIT_SUCCESS);
     }
   return 0;
@@ -532,7 +536,7 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
 
   if (config->hooks[AR_HOOK_PRESTART].n_hooks > 0 || config->hooks[AR_HOOK_CREATE_RUNTIME].n_hooks > 0)
     {
-      if (sync_send (ctx->sync_fd, SYNC_HOOKS_REQUEST, 0, NULL) < 0)
+      if (sync_send (ctx->sync_fd, SYNC_HOOKS_REQUEST, 0, NULL, true) < 0)
         return ar_make_error (err, errno, "cannot reach the runtime on the sync socket");
       if (wait_for_message (ctx, SYNC_HOOKS_DONE, err) < 0)
         return -1;
@@ -580,7 +584,7 @@ child_main (struct child_context *ctx)
   if (child_setup (ctx, &exec_path, &exec_env, &err) < 0)
     child_fail (ctx, &err);
 
-  if (sync_send (ctx->sync_fd, SYNC_READY, 0, NULL) < 0)
+  if (sync_send (ctx->sync_fd, SYNC_READY, 0, NULL, true) < 0)
     _exit (EXIT_FAILURE);
   close (ctx->sync_fd);
 
@@ -693,10 +697,10 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t *pid
           if (req->run_runtime_hooks && req->run_runtime_hooks (req->hooks_data, pid, err) < 0)
             {
               cleanup_free char *text = ar_error_format (*err);
-              sync_send (sync_fd, SYNC_ERROR, ar_error_errno (*err), text);
+              sync_send (sync_fd, SYNC_ERROR, ar_error_errno (*err), text, false);
               return -1;
             }
-          if (sync_send (sync_fd, SYNC_HOOKS_DONE, 0, NULL) < 0)
+          if (sync_send (sync_fd, SYNC_HOOKS_DONE, 0, NULL, false) < 0)
             return ar_make_error (err, errno, "cannot reach the container process");
           break;
 
@@ -804,7 +808,7 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   if (req->cgroup && !ctx.cloned_into_cgroup && ar_cgroup_enter (req->cgroup, pid, err) < 0)
     goto fail_child;
 
-  if (sync_send (sync_fds[0], SYNC_GO, 0, NULL) < 0)
+  if (sync_send (sync_fds[0], SYNC_GO, 0, NULL, false) < 0)
     {
       ar_make_error (err, errno, "the container process exited before set-up");
       goto fail_child;

@@ -389,11 +389,16 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   if (job->fifo_fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo `%s`", fifo);
 
-  allow_container_devices (job->config);
-  if (ar_cgroup_create (o->id, job->config->linux_config.cgroups_path, o->systemd_cgroup,
-                        job->config->linux_config.resources, &job->cgroup, err) < 0)
-    return ar_error_wrap (err, "%s/config.json: linux", job->bundle);
-  job->state.cgroup = ar_cgroup_to_json (job->cgroup);
+  if (o->no_cgroups)
+    ar_debug ("--cgroup-manager disabled: container %s gets no cgroup", o->id);
+  else
+    {
+      allow_container_devices (job->config);
+      if (ar_cgroup_create (o->id, job->config->linux_config.cgroups_path, o->systemd_cgroup,
+                            job->config->linux_config.resources, &job->cgroup, err) < 0)
+        return ar_error_wrap (err, "%s/config.json: linux", job->bundle);
+      job->state.cgroup = ar_cgroup_to_json (job->cgroup);
+    }
 
   if (job->config->process && job->config->process->terminal)
     {

@@ -19,6 +19,7 @@ struct ar_create_options
   bool no_pivot;
   bool no_new_keyring;
   bool systemd_cgroup;
+  bool no_cgroups; /* run without a cgroup of its own (podman --cgroups=disabled) */
   int preserve_fds;
 };
 

@@ -46,6 +46,7 @@ print_usage (FILE *out)
          "      --log-format FORMAT    text (default) or json\n"
          "      --debug                log debug messages\n"
          "      --systemd-cgroup       manage cgroups through systemd (needs systemd)\n"
+         "      --cgroup-manager M     cgroupfs (default), systemd, or disabled (no cgroup)\n"
          "  -v, --version              print the version\n"
          "  -h, --help                 show this help\n"
          "\n"
@@ -69,6 +70,7 @@ enum
   OPT_SYSTEMD_CGROUP,
   OPT_ROOTLESS,
   OPT_CRIU,
+  OPT_CGROUP_MANAGER,
 };
 
 int
@@ -83,6 +85,7 @@ main (int argc, char **argv)
     { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD_CGROUP },
     { "rootless", required_argument, NULL, OPT_ROOTLESS },
     { "criu", required_argument, NULL, OPT_CRIU },
+    { "cgroup-manager", required_argument, NULL, OPT_CGROUP_MANAGER },
     { "version", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
@@ -122,6 +125,18 @@ main (int argc, char **argv)
           break;
         case OPT_SYSTEMD_CGROUP:
           global.systemd_cgroup = true;
+          break;
+        case OPT_CGROUP_MANAGER:
+          if (strcmp (optarg, "systemd") == 0)
+            global.systemd_cgroup = true;
+          else if (strcmp (optarg, "disabled") == 0)
+            global.no_cgroups = true;
+          else if (strcmp (optarg, "cgroupfs") != 0)
+            {
+              fprintf (stderr, "agentrun: invalid --cgroup-manager `%s`: use cgroupfs, systemd or disabled\n",
+                       optarg);
+              return EXIT_FAILURE;
+            }
           break;
         case OPT_ROOTLESS:
         case OPT_CRIU:

@@ -17,6 +17,7 @@ struct ar_global_options
   enum ar_log_format log_format;
   bool debug;
   bool systemd_cgroup;
+  bool no_cgroups; /* --cgroup-manager disabled */
 };
 
 /* A verb returns its exit code (0 on success), or a negative errno with

@@ -98,7 +98,9 @@ ar_cli_parse_create_options (const char *verb, int argc, char **argv, struct ar_
 int
 ar_cli_create (struct ar_global_options *global, int argc, char **argv, ar_error_t *err)
 {
-  struct ar_create_options o = { .root = global->root, .systemd_cgroup = global->systemd_cgroup };
+  struct ar_create_options o = { .root = global->root,
+                                 .systemd_cgroup = global->systemd_cgroup,
+                                 .no_cgroups = global->no_cgroups };
   bool help = false;
 
   if (ar_cli_parse_create_options ("create", argc, argv, &o, NULL, &help, err) < 0)

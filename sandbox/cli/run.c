@@ -26,7 +26,9 @@ static const char run_usage[] =
 int
 ar_cli_run (struct ar_global_options *global, int argc, char **argv, ar_error_t *err)
 {
-  struct ar_create_options o = { .root = global->root, .systemd_cgroup = global->systemd_cgroup };
+  struct ar_create_options o = { .root = global->root,
+                                 .systemd_cgroup = global->systemd_cgroup,
+                                 .no_cgroups = global->no_cgroups };
   bool help = false, detach = false;
   int exit_code = 0;
 

@@ -395,6 +395,15 @@ mount_cgroup (const struct ar_rootfs_context *ctx, int root_fd, const struct ar_
   if (ret < 0)
     return ret;
 
+  /* A container without a cgroup of its own (--cgroup-manager disabled)
+   * has no hierarchy to show: the destination stays an empty folder. */
+  if (ctx->cgroup == NULL)
+    {
+      ar_debug ("%s: no cgroup for this container, leaving `%s` empty", m->destination, m->destination);
+      *mount_fd_out = ar_steal_fd (target_fd);
+      return 0;
+    }
+
   ret = ar_cgroup_mount (ctx->cgroup, target_fd, ctx->in_cgroup_namespace, m->flags & ~NOT_FILESYSTEM_FLAGS, err);
   if (ret < 0)
     return ar_error_wrap (err, "cannot mount the cgroup hierarchy");

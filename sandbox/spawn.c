@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "spawn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -312,13 +313,35 @@ set_hostname (const struct ar_config *config, ar_error_t *err)
   return 0;
 }
 
+static int
+mark_fds_cloexec (unsigned int first)
+{
+  DIR *dir = opendir ("/proc/self/fd");
+  struct dirent *de;
+
+  if (dir == NULL)
+    return -1;
+  while ((de = readdir (dir)) != NULL)
+    {
+      long fd;
+
+      if (ar_parse_long (de->d_name, &fd) < 0 || fd < (long) first || fd == dirfd (dir))
+        continue;
+      fcntl ((int) fd, F_SETFD, fcntl ((int) fd, F_GETFD) | FD_CLOEXEC);
+    }
+  closedir (dir);
+  return 0;
+}
+
 /* Marks every fd from 3 on close-on-exec, except the preserved ones. */
 static int
 prepare_fds (int preserve_fds, ar_error_t *err)
 {
   unsigned int first = 3 + (unsigned int) (preserve_fds > 0 ? preserve_fds : 0);
 
-  if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+  /* A seccomp profile older than close_range(2) denies it: walk the open
+   * fds instead. */
+  if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && mark_fds_cloexec (first) < 0)
     return ar_make_error (err, errno, "cannot mark inherited fds close-on-exec");
   for (int fd = 3; fd < (int) first; fd++)
     {

@@ -133,10 +133,16 @@ run_runtime_hooks (void *data, pid_t pid, ar_error_t *err)
   struct create_job *job = data;
   cleanup_free char *state = NULL;
 
+  cleanup_free char *prestart_state = NULL;
+
   job->state.pid = pid;
-  state = state_json_text (&job->state, AR_STATUS_CREATING);
-  if (ar_hooks_run (job->config, AR_HOOK_PRESTART, state, err) < 0)
+
+  /* prestart comes from runtime-spec 1.0, where it ran after start was
+   * called, so its hooks expect the status "created". */
+  prestart_state = state_json_text (&job->state, AR_STATUS_CREATED);
+  if (ar_hooks_run (job->config, AR_HOOK_PRESTART, prestart_state, err) < 0)
     return -1;
+  state = state_json_text (&job->state, AR_STATUS_CREATING);
   return ar_hooks_run (job->config, AR_HOOK_CREATE_RUNTIME, state, err);
 }
 
@@ -227,10 +233,6 @@ create_validate (struct create_job *job, bool console_proxy, ar_error_t *err)
   const struct ar_create_options *o = job->options;
   const struct ar_config *config = job->config;
 
-  if (!config->linux_config.namespaces[AR_NS_MOUNT].present)
-    return ar_make_error (err, 0, "%s/config.json: linux.namespaces: a mount namespace is required; "
-                                       "add {\"type\": \"mount\"}",
-                          job->bundle);
   /* The runtime spec allows a config without process at create; start
    * then fails. */
   if (config->process == NULL)
@@ -262,10 +264,11 @@ create_validate (struct create_job *job, bool console_proxy, ar_error_t *err)
       && access ("/sys/fs/selinux/enforce", F_OK) < 0)
     return ar_make_error (err, 0, "process.selinuxLabel: SELinux is not enabled on this host; "
                                         "remove the field");
+  /* A mount label only labels files; without SELinux there is nothing to
+   * label, so it is ignored, as crun does. */
   if (config->linux_config.mount_label && *config->linux_config.mount_label
       && access ("/sys/fs/selinux/enforce", F_OK) < 0)
-    return ar_make_error (err, 0, "linux.mountLabel: SELinux is not enabled on this host; remove "
-                                        "the field");
+    ar_debug ("linux.mountLabel ignored: SELinux is not enabled on this host");
   return ar_namespaces_validate (config, err);
 }
 

@@ -117,14 +117,27 @@ ar_hooks_run (const struct ar_config *config, enum ar_hook_kind kind, const char
               ar_error_t *err)
 {
   const struct ar_hook_list *list = &config->hooks[kind];
+  /* The runtime spec has a failed poststart or poststop hook logged as a
+   * warning while the remaining hooks and the lifecycle go on. */
+  bool warn_only = kind == AR_HOOK_POSTSTART || kind == AR_HOOK_POSTSTOP;
 
   for (size_t i = 0; i < list->n_hooks; i++)
     {
       cleanup_free char *label = ar_xasprintf ("hooks.%s[%zu]", ar_hook_kind_name (kind), i);
+      cleanup_error ar_error_t hook_err = NULL;
 
       ar_debug ("running %s: %s", label, list->hooks[i].path);
-      if (run_one_hook (&list->hooks[i], label, state_json, err) < 0)
-        return -1;
+      if (run_one_hook (&list->hooks[i], label, state_json, &hook_err) == 0)
+        continue;
+      if (!warn_only)
+        {
+          *err = ar_steal_ptr (hook_err);
+          return -1;
+        }
+      {
+        cleanup_free char *msg = ar_error_format (hook_err);
+        ar_warn ("%s", msg);
+      }
     }
   return 0;
 }

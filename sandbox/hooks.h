@@ -6,8 +6,9 @@
 #include "oci/config.h"
 #include "oci/error.h"
 
-/* Runs the hooks of one kind in order, stopping at the first failure.
- * state_json is the OCI state object written to each hook's stdin. */
+/* Runs the hooks of one kind in order, stopping at the first failure;
+ * poststart and poststop failures are logged as warnings and the rest
+ * still run.  state_json is the OCI state written to each hook's stdin. */
 int ar_hooks_run (const struct ar_config *config, enum ar_hook_kind kind, const char *state_json,
                   ar_error_t *err);
 

@@ -468,6 +468,30 @@ exec_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_er
   return process_setup (ctx, exec_path, exec_env, err);
 }
 
+/* A container in the runtime's own mount namespace cannot get mounts of
+ * its own without changing the host's, so it only gets its rootfs as
+ * root directory: config mounts, devices and masked or read-only paths
+ * need a mount namespace and are left out, with a warning. */
+static int
+enter_rootfs_without_mounts (struct child_context *ctx, ar_error_t *err)
+{
+  const struct ar_config *config = ctx->request->config;
+
+  if (config->n_mounts > 0 || config->linux_config.n_devices > 0
+      || ar_strv_len (config->linux_config.masked_paths) > 0 || ar_strv_len (config->linux_config.readonly_paths) > 0)
+    ar_warn ("container `%s` shares the runtime's mount namespace, so its mounts, devices, maskedPaths and "
+             "readonlyPaths are not applied; add {\"type\": \"mount\"} to linux.namespaces to get them",
+             ctx->request->id);
+
+  if (strcmp (ctx->request->rootfs, "/") == 0)
+    return 0;
+  if (chroot (ctx->request->rootfs) < 0)
+    return ar_make_error (err, errno, "cannot change the root directory to `%s`", ctx->request->rootfs);
+  if (chdir ("/") < 0)
+    return ar_make_error (err, errno, "cannot change directory to the new root");
+  return 0;
+}
+
 /* Joins the user namespace given by path and only then creates the new
  * namespaces, so that they belong to it.  A new pid namespace applies to
  * children only, so the process forks: the child goes on as the
@@ -575,6 +599,8 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
     }
 
   if (ctx->new_mount_namespace && ar_rootfs_enter (&rootfs, err) < 0)
+    return -1;
+  if (!config->linux_config.namespaces[AR_NS_MOUNT].present && enter_rootfs_without_mounts (ctx, err) < 0)
     return -1;
 
   /* Without a process the container only waits, until delete kills it:

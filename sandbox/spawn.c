@@ -313,14 +313,22 @@ set_hostname (const struct ar_config *config, ar_error_t *err)
   return 0;
 }
 
+/* Reads the open fds through proc_fd, the runtime's /proc, because the
+ * container may have no /proc of its own. */
 static int
-mark_fds_cloexec (unsigned int first)
+mark_fds_cloexec (int proc_fd, unsigned int first)
 {
-  DIR *dir = opendir ("/proc/self/fd");
+  int fd_dir = openat (proc_fd >= 0 ? proc_fd : AT_FDCWD, proc_fd >= 0 ? "self/fd" : "/proc/self/fd",
+                       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd_dir >= 0 ? fdopendir (fd_dir) : NULL;
   struct dirent *de;
 
   if (dir == NULL)
-    return -1;
+    {
+      if (fd_dir >= 0)
+        close (fd_dir);
+      return -1;
+    }
   while ((de = readdir (dir)) != NULL)
     {
       long fd;
@@ -335,13 +343,13 @@ mark_fds_cloexec (unsigned int first)
 
 /* Marks every fd from 3 on close-on-exec, except the preserved ones. */
 static int
-prepare_fds (int preserve_fds, ar_error_t *err)
+prepare_fds (int proc_fd, int preserve_fds, ar_error_t *err)
 {
   unsigned int first = 3 + (unsigned int) (preserve_fds > 0 ? preserve_fds : 0);
 
   /* A seccomp profile older than close_range(2) denies it: walk the open
    * fds instead. */
-  if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && mark_fds_cloexec (first) < 0)
+  if (syscall (SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0 && mark_fds_cloexec (proc_fd, first) < 0)
     return ar_make_error (err, errno, "cannot mark inherited fds close-on-exec");
   for (int fd = 3; fd < (int) first; fd++)
     {
@@ -436,7 +444,7 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
   if (resolve_executable (process, exec_path, err) < 0)
     return -1;
 
-  return prepare_fds (req->preserve_fds, err);
+  return prepare_fds (ctx->proc_fd, req->preserve_fds, err);
 }
 
 static int
@@ -578,7 +586,9 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (ctx->proc_fd < 0)
     return ar_make_error (err, errno, "cannot open /proc");
 
-  if (ctx->new_mount_namespace && ar_rootfs_prepare (&rootfs, err) < 0)
+  /* A mount namespace joined by path gets the rootfs set up inside it too,
+   * as runc and crun do: the container's root is its rootfs either way. */
+  if (config->linux_config.namespaces[AR_NS_MOUNT].present && ar_rootfs_prepare (&rootfs, err) < 0)
     return -1;
 
   if (config->hooks[AR_HOOK_PRESTART].n_hooks > 0 || config->hooks[AR_HOOK_CREATE_RUNTIME].n_hooks > 0)
@@ -598,7 +608,7 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
         return -1;
     }
 
-  if (ctx->new_mount_namespace && ar_rootfs_enter (&rootfs, err) < 0)
+  if (config->linux_config.namespaces[AR_NS_MOUNT].present && ar_rootfs_enter (&rootfs, err) < 0)
     return -1;
   if (!config->linux_config.namespaces[AR_NS_MOUNT].present && enter_rootfs_without_mounts (ctx, err) < 0)
     return -1;
@@ -606,7 +616,7 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   /* Without a process the container only waits, until delete kills it:
    * start refuses to run it. */
   if (process == NULL)
-    return prepare_fds (req->preserve_fds, err);
+    return prepare_fds (ctx->proc_fd, req->preserve_fds, err);
 
   if (process->terminal && req->console_fd >= 0)
     {

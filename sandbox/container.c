@@ -24,6 +24,7 @@
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "state.h"
@@ -357,11 +358,15 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   if (create_validate (job, console_proxy, err) < 0)
     return -1;
 
-  if (job->config->linux_config.seccomp && ar_seccomp_compile (job->config->linux_config.seccomp, &job->seccomp, err) < 0)
-    return ar_error_wrap (err, "%s/config.json: linux.seccomp", job->bundle);
-
   if (ar_state_root_prepare (o->root, err) < 0)
     return -1;
+
+  if (job->config->linux_config.seccomp)
+    {
+      cleanup_free char *cache_dir = ar_xasprintf ("%s/.seccomp-cache", o->root);
+      if (ar_seccomp_compile_cached (job->config, cache_dir, &job->seccomp, err) < 0)
+        return ar_error_wrap (err, "%s/config.json", job->bundle);
+    }
   if (ar_state_dir_create (o->root, o->id, err) < 0)
     return -1;
   job->state_dir_created = true;

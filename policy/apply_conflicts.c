@@ -41,6 +41,16 @@ add_conflict (struct collector *c, const char *config_field, const char *request
                                     "fix", fix, "mode", ar_policy_mode_names[c->policy->mode.value]));
 }
 
+static const char *
+type_text (json_type type)
+{
+  if (type == JSON_OBJECT)
+    return "an object";
+  if (type == JSON_ARRAY)
+    return "an array";
+  return "a string";
+}
+
 static int
 type_error (struct collector *c, const char *path, const char *expected, ar_error_t *err)
 {
@@ -61,8 +71,7 @@ member (struct collector *c, json_t *object, const char *parent, const char *key
   if (json_typeof (value) != type)
     {
       cleanup_free char *path = ar_policy_json_path (parent, key);
-      return type_error (c, path, type == JSON_OBJECT ? "an object" : type == JSON_ARRAY ? "an array" : "a string",
-                         err);
+      return type_error (c, path, type_text (type), err);
     }
   *out = value;
   return 1;
@@ -83,6 +92,15 @@ json_number (json_t *value, int64_t *out)
       return true;
     }
   return false;
+}
+
+/* The decimal text of an integer member, including one above INT64_MAX. */
+static char *
+number_text (json_t *value)
+{
+  if (json_is_string (value))
+    return ar_xstrdup (json_string_value (value) + strlen ("\001u64:"));
+  return ar_xasprintf ("%" JSON_INTEGER_FORMAT, json_integer_value (value));
 }
 
 static char *
@@ -221,9 +239,7 @@ check_rlimits (struct collector *c, json_t *process, ar_error_t *err)
           if (json_number (json_object_get (item, keys[k]), &value) && (uint64_t) value > open_files->value)
             {
               cleanup_free char *path = ar_policy_json_path (item_path, keys[k]);
-              cleanup_free char *requested = json_is_integer (json_object_get (item, keys[k]))
-                                                 ? ar_xasprintf ("%" PRId64, value)
-                                                 : ar_xstrdup ("above 2^63");
+              cleanup_free char *requested = number_text (json_object_get (item, keys[k]));
               cleanup_free char *allowed = format_u64 (open_files->value);
               cleanup_free char *message = ar_xasprintf (
                   "sets the open file limit to %s, above the policy's %s", requested, allowed);
@@ -388,9 +404,10 @@ check_mount (struct collector *c, json_t *mount, size_t index)
 
   if (!ar_policy_mount_writable (mount))
     return;
-  /* proc, devpts and mqueue are per-namespace; /dev holds device nodes
-   * that the device cgroup controls.  /proc's sensitive files are masked
-   * or read-only through linux.maskedPaths and linux.readonlyPaths. */
+  /* proc, devpts and mqueue are per-namespace, and /dev contains device
+   * nodes that the device cgroup controls.  The sensitive files of /proc
+   * are masked or read-only through linux.maskedPaths and
+   * linux.readonlyPaths. */
   if (type != NULL && (strcmp (type, "proc") == 0 || strcmp (type, "devpts") == 0 || strcmp (type, "mqueue") == 0))
     return;
   if (ar_policy_path_within (destination, "/dev"))
@@ -543,6 +560,8 @@ check_limit (struct collector *c, json_t *object, const char *parent, const char
 
   if (value <= 0)
     requested = ar_xstrdup ("unlimited");
+  else if (json_is_string (json_object_get (object, key)))
+    requested = number_text (json_object_get (object, key));
   else
     requested = bytes ? ar_policy_format_size ((uint64_t) value) : ar_xasprintf ("%" PRId64, value);
   message = ar_xasprintf ("sets %s to %s, above the policy's %s", what, requested, allowed);

@@ -29,8 +29,7 @@ extern const char *const ar_policy_builtin_readonly_paths[];
 #define AR_POLICY_ANNOTATION_WALL_CLOCK "agentrun.policy.wall_clock"
 #define AR_POLICY_ANNOTATION_AUDIT "agentrun.policy.audit"
 
-/* Where the policy wants something and what it wants: the rule's field
- * and position. */
+/* A policy rule: the field that states it and its position in the file. */
 struct ar_policy_rule
 {
   const char *field;
@@ -47,8 +46,8 @@ int ar_policy_collect_conflicts (const struct ar_policy *policy, json_t *config,
  * the annotation).  The caller frees the strings. */
 char *ar_policy_annotation_value (const struct ar_policy *policy, const char *key);
 
-/* The policy's SPIFFE ID with {trust_domain} and {policy} filled in;
- * {container_id} stays for the runtime, which knows the id. */
+/* The policy's SPIFFE ID with {trust_domain} and {policy} filled in.
+ * {container_id} stays for the runtime to fill in. */
 char *ar_policy_spiffe_id (const struct ar_policy *policy);
 
 /* The keys of those annotations, NULL-terminated. */

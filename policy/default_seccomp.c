@@ -3,16 +3,17 @@
  *
  * `default` aims at the coverage of the default profiles that Docker
  * (moby profiles/seccomp/default.json) and podman (containers-common
- * seccomp.json) ship: the ordinary calls of Linux programs, clone without
- * namespace flags, personality limited to the usual domains, socket
- * without AF_VSOCK, and the calls of a kept capability (CAP_SYS_ADMIN
- * brings mount, CAP_SYS_PTRACE brings process_vm_writev, ...).
+ * seccomp.json) ship.  It allows the ordinary calls of Linux programs,
+ * clone without namespace flags, personality for the usual domains and
+ * socket without AF_VSOCK.  A kept capability adds its calls: CAP_SYS_ADMIN
+ * brings mount, CAP_SYS_PTRACE brings userfaultfd, and so on.
  *
- * `strict` is for agents that run untrusted code: no tracing or memory
- * access of other processes, no mounts, no namespaces, no eBPF, no
- * keyrings, no userfaultfd, no perf_event_open, no kexec or modules
- * (whatever the kept capabilities), sockets limited to local, IPv4, IPv6
- * and routing netlink, and only the native architecture's system call ABI.
+ * `strict` is for agents that run untrusted code.  Whatever capabilities
+ * are kept, it allows no tracing or memory access of other processes, no
+ * mounts, namespaces, eBPF, keyrings, userfaultfd or perf_event_open, and
+ * no kexec or modules.  Sockets are limited to local, IPv4, IPv6 and
+ * routing netlink, and only the native architecture's system call ABI is
+ * accepted.
  *
  * Neither profile allows io_uring: its operations bypass seccomp, and it
  * has been a steady source of kernel exploits.  Names that the installed

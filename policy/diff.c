@@ -219,7 +219,13 @@ static void
 diff_resources (struct changes *c, const struct ar_policy *a, const struct ar_policy *b)
 {
   diff_limit (c, &a->resources.memory, &b->resources.memory, "memory", ar_policy_format_size);
-  diff_limit (c, &a->resources.swap, &b->resources.swap, "swap", ar_policy_format_size);
+  {
+    /* Swap only counts with a memory limit, and is 0 unless set. */
+    struct ar_policy_number old_swap = { a->resources.memory.set, a->resources.swap.value, a->resources.swap.pos };
+    struct ar_policy_number new_swap = { b->resources.memory.set, b->resources.swap.value, b->resources.swap.pos };
+
+    diff_limit (c, &old_swap, &new_swap, "swap", ar_policy_format_size);
+  }
   diff_limit (c, &a->resources.cpu, &b->resources.cpu, "CPU", ar_policy_format_cpu);
   diff_limit (c, &a->resources.pids, &b->resources.pids, "process", format_count);
   diff_limit (c, &a->resources.io_weight, &b->resources.io_weight, "I/O weight", format_count);
@@ -232,7 +238,7 @@ egress_text (const struct ar_policy_egress *rule)
 {
   cleanup_free char *ports = ar_policy_format_ports (&rule->ports);
 
-  return ar_xasprintf ("%s %s, %s", rule->domain.value != NULL ? rule->domain.value : rule->cidr.value,
+  return ar_xasprintf ("%s %s/%s", rule->domain.value != NULL ? rule->domain.value : rule->cidr.value,
                        ar_policy_protocol_names[rule->protocol.value], ports);
 }
 
@@ -241,7 +247,7 @@ ingress_text (const struct ar_policy_ingress *rule)
 {
   cleanup_free char *ports = ar_policy_format_ports (&rule->ports);
 
-  return ar_xasprintf ("%s %s", ar_policy_protocol_names[rule->protocol.value], ports);
+  return ar_xasprintf ("%s/%s", ar_policy_protocol_names[rule->protocol.value], ports);
 }
 
 /* Compares two lists of network rules by their text. */

@@ -18,7 +18,7 @@ enum ar_policy_node_kind
   AR_POLICY_NODE_SEQUENCE,
 };
 
-/* How a scalar reads: quoted scalars are always strings, plain ones
+/* The type of a scalar.  Quoted scalars are always strings, and plain ones
  * resolve as in the YAML 1.2 core schema. */
 enum ar_policy_scalar_type
 {

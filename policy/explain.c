@@ -73,7 +73,13 @@ static void
 print_joined (FILE *f, char *const *items, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    fprintf (f, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", items[i]);
+    {
+      if (i > 0 && i + 1 == n)
+        fputs (" and ", f);
+      else if (i > 0)
+        fputs (", ", f);
+      fputs (items[i], f);
+    }
 }
 
 static void

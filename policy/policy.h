@@ -1,5 +1,5 @@
-/* Sandbox policies: one short YAML or JSON file per kind of agent that says
- * what it may read, write, run, reach and use.  A policy is parsed with the
+/* Sandbox policies: one short YAML or JSON file per kind of agent that
+ * states what it may read, write, run, reach and use.  A policy is parsed with the
  * line and column of every value, validated, and applied to a config.json
  * document as a ceiling: it can only narrow what config.json grants.
  *
@@ -53,10 +53,10 @@ int ar_policy_load (const char *path, struct ar_policy **out, ar_error_t *err);
 int ar_policy_load_text (const char *text, size_t len, const char *origin, struct ar_policy **out,
                          ar_error_t *err);
 
-/* Parses and validates, keeping every error and warning.  Returns 0 when
- * the file could be read, with *report_out set and *policy_out set only
- * when the report has no error; a negative errno when it could not be
- * read.  policy_out may be NULL. */
+/* Parses and validates, keeping every error and warning.  Returns a
+ * negative errno when the file cannot be read.  Otherwise it returns 0
+ * and sets *report_out, and also *policy_out when the report has no
+ * error.  policy_out may be NULL. */
 int ar_policy_check (const char *path, struct ar_policy **policy_out, struct ar_policy_report **report_out,
                      ar_error_t *err);
 int ar_policy_check_text (const char *text, size_t len, const char *origin, struct ar_policy **policy_out,
@@ -85,9 +85,9 @@ bool ar_policy_is_audit (const struct ar_policy *policy);
  * conflict fails with one error that names the config field (its JSON
  * path) and the policy rule (FILE:LINE), and the document is left as it
  * was.  In audit mode each conflict is written as a JSON event line to the
- * policy's audit destination, config.json keeps what it asked for, and
- * nothing new is blocked: only the annotations and a seccomp filter whose
- * denials are logged are added. */
+ * policy's audit destination, and config.json keeps what it asked for.
+ * Audit mode blocks nothing new: it adds only the annotations and a
+ * seccomp filter that logs the calls the policy would deny. */
 int ar_policy_apply (const struct ar_policy *policy, json_t *config, const char *config_origin, ar_error_t *err);
 
 /* Receives each audit event (a JSON object, borrowed for the call). */
@@ -103,8 +103,8 @@ int ar_policy_apply_with_events (const struct ar_policy *policy, json_t *config,
 int ar_policy_conflicts (const struct ar_policy *policy, json_t *config, const char *config_origin, json_t **out,
                          ar_error_t *err);
 
-/* What `agentrun policy compile` prints: a new object with the policy's
- * name, file and mode, "conflicts" (as ar_policy_conflicts lists them) and
+/* Builds what `agentrun policy compile` prints: a new object with the
+ * policy's name, file and mode, "conflicts" (as ar_policy_conflicts lists them) and
  * "patch", the changes to config.json as a JSON Patch (RFC 6902).  With
  * config NULL the policy is applied to an empty document, so the patch
  * shows every value the policy sets.  In enforce mode with conflicts the
@@ -112,19 +112,21 @@ int ar_policy_conflicts (const struct ar_policy *policy, json_t *config, const c
 int ar_policy_compile (const struct ar_policy *policy, json_t *config, const char *config_origin, json_t **out,
                        ar_error_t *err);
 
-/* A plain-language summary of what the agent can and cannot do.  The
+/* Describes in plain language what the agent can and cannot do.  The
  * caller frees the text. */
 char *ar_policy_explain (const struct ar_policy *policy);
 
-/* What changing old_policy into new_policy grants and takes away, one line
- * per change; "" when nothing that matters changed.  The caller frees it. */
+/* Lists what changing old_policy into new_policy grants and takes away,
+ * one line per change; "" when nothing that matters changed.  The caller
+ * frees the text. */
 char *ar_policy_diff (const struct ar_policy *old_policy, const struct ar_policy *new_policy);
 
-/* The JSON Schema (draft 2020-12) of the policy format, a new reference. */
+/* Builds the JSON Schema (draft 2020-12) of the policy format, a new
+ * reference. */
 json_t *ar_policy_schema (void);
 
-/* The policy's seccomp profile before any config.json is applied, as an
- * OCI linux.seccomp object (a new reference). */
+/* Builds the policy's seccomp profile before any config.json is applied,
+ * as an OCI linux.seccomp object (a new reference). */
 json_t *ar_policy_seccomp_profile (const struct ar_policy *policy);
 
 #endif

@@ -3,12 +3,12 @@
  * profiles express (one rule per conjunction), and what intersection and
  * negation need.
  *
- * libseccomp 2.5 imposes two limits that shape this file: a rule takes at
- * most one comparison per argument (seccomp_rule_add fails with EINVAL),
- * and when a call has an unconditional rule, its conditional rules with
- * other actions never match (the unconditional action wins).  So no call
- * is emitted with both kinds, and comparisons that cannot be combined are
- * resolved toward denial. */
+ * Two limits of libseccomp 2.5.4 shape this file.  A rule takes at most one
+ * comparison per argument: seccomp_rule_add fails with EINVAL otherwise.
+ * And when a call has an unconditional rule, its conditional rules with
+ * other actions never match, because the unconditional action wins.  So no
+ * call is emitted with both kinds, and comparisons that cannot be combined
+ * are resolved toward denial. */
 #define _GNU_SOURCE
 #include "seccomp_rules.h"
 
@@ -45,7 +45,8 @@ conjunction_copy (const struct ar_seccomp_conjunction *conjunction)
   struct ar_seccomp_conjunction copy = { ar_xmalloc0 ((conjunction->n + 1) * sizeof (struct ar_seccomp_condition)),
                                          conjunction->n };
 
-  memcpy (copy.conditions, conjunction->conditions, conjunction->n * sizeof (struct ar_seccomp_condition));
+  if (conjunction->n > 0)
+    memcpy (copy.conditions, conjunction->conditions, conjunction->n * sizeof (struct ar_seccomp_condition));
   return copy;
 }
 
@@ -153,8 +154,8 @@ condition_holds_for (const struct ar_seccomp_condition *condition, uint64_t valu
 }
 
 /* Combines two conditions on the same argument into one.  Returns false
- * when no value satisfies both, or when one comparison cannot say it; in
- * both cases the conjunction is dropped, which only denies more. */
+ * when no value satisfies both, or when one comparison cannot express
+ * both.  The caller then drops the conjunction, which only denies more. */
 static bool
 combine_same_argument (const struct ar_seccomp_condition *a, const struct ar_seccomp_condition *b,
                        struct ar_seccomp_condition *out)
@@ -487,7 +488,7 @@ json_strv (json_t *array)
   return strv;
 }
 
-/* What one profile's rules say about one call, gathered before the
+/* The rules of one profile that concern one call, gathered before the
  * call's allowed list is computed. */
 struct gathered
 {
@@ -694,6 +695,15 @@ emit_denial (const struct ar_seccomp_set *set, json_t *rules, const struct ar_se
   json_array_append_new (rules, rule);
 }
 
+/* libseccomp rejects a rule whose action is the default action (EACCES),
+ * and such a rule would change nothing. */
+static bool
+same_as_default (const struct ar_seccomp_set *set, const struct ar_seccomp_syscall *syscall)
+{
+  return strcmp (syscall->action, set->default_action) == 0 && syscall->has_errno == set->has_default_errno
+         && (!syscall->has_errno || syscall->errno_ret == set->default_errno);
+}
+
 json_t *
 ar_seccomp_set_to_json (const struct ar_seccomp_set *set)
 {
@@ -742,7 +752,7 @@ ar_seccomp_set_to_json (const struct ar_seccomp_set *set)
         for (size_t k = 0; k < dnf.n; k++)
           json_array_append_new (rules, json_pack ("{s:[s], s:s, s:o}", "names", syscall->name, "action",
                                                    "SCMP_ACT_ALLOW", "args", conjunction_json (&dnf.items[k])));
-      else if (syscall->action != NULL)
+      else if (syscall->action != NULL && !same_as_default (set, syscall))
         add_to_action_rule (action_rules, syscall->name, syscall->action, syscall->has_errno, syscall->errno_ret);
       dnf_clear (&dnf);
     }
@@ -949,17 +959,20 @@ static json_t *
 audit_policy_profile (struct ar_seccomp_set *policy)
 {
   json_t *profile = ar_seccomp_set_to_json (policy);
+  json_t *rules;
   json_t *rule;
   size_t i;
 
   json_object_set_new (profile, "defaultAction", json_string ("SCMP_ACT_LOG"));
   json_object_del (profile, "defaultErrnoRet");
-  json_array_foreach (json_object_get (profile, "syscalls"), i, rule)
+  /* Denying rules would now repeat the default, which libseccomp rejects:
+   * their calls fall to the default instead. */
+  rules = json_object_get (profile, "syscalls");
+  for (i = json_array_size (rules); i-- > 0;)
     {
-      if (strcmp (json_string_value (json_object_get (rule, "action")), "SCMP_ACT_ALLOW") == 0 || is_enosys_rule (rule))
-        continue;
-      json_object_set_new (rule, "action", json_string ("SCMP_ACT_LOG"));
-      json_object_del (rule, "errnoRet");
+      rule = json_array_get (rules, i);
+      if (strcmp (json_string_value (json_object_get (rule, "action")), "SCMP_ACT_ALLOW") != 0 && !is_enosys_rule (rule))
+        json_array_remove (rules, i);
     }
   return profile;
 }
@@ -982,6 +995,7 @@ ar_seccomp_audit_profile (struct ar_seccomp_set *policy, json_t *config_profile)
   json_t *profile;
   json_t *rules;
   json_t *logged = json_array ();
+  bool default_logs;
   size_t n_rules;
 
   if (config_profile == NULL)
@@ -991,8 +1005,10 @@ ar_seccomp_audit_profile (struct ar_seccomp_set *policy, json_t *config_profile)
     }
 
   /* config.json's profile stays in force; the calls it allows and the
-   * policy would deny are logged. */
+   * policy would deny are logged.  With a LOG default, moving them out of
+   * the allow rules logs them, and a LOG rule would repeat the default. */
   profile = json_deep_copy (config_profile);
+  default_logs = strcmp (json_string_value (json_object_get (profile, "defaultAction")) ?: "", "SCMP_ACT_LOG") == 0;
   rules = json_object_get (profile, "syscalls");
   if (rules == NULL)
     {
@@ -1017,7 +1033,12 @@ ar_seccomp_audit_profile (struct ar_seccomp_set *policy, json_t *config_profile)
         }
       json_array_foreach (names, j, name)
         json_array_append (ar_seccomp_allows_always (policy, json_string_value (name)) ? kept : log_names, name);
-      if (json_array_size (log_names) > 0)
+      if (json_array_size (log_names) > 0 && default_logs)
+        {
+          json_object_set_new (rule, "names", kept);
+          json_decref (log_names);
+        }
+      else if (json_array_size (log_names) > 0)
         {
           json_t *copy = json_deep_copy (rule);
 

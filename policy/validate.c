@@ -19,8 +19,8 @@
 #include "oci/util.h"
 #include "values.h"
 
-/* The highest system call number probed for "did you mean" lists; every
- * architecture libseccomp 2.5 knows stays below it. */
+/* The highest system call number probed for "did you mean" lists.  The
+ * native numbers of every architecture in libseccomp 2.5 stay below it. */
 #define MAX_SYSCALL_NUMBER 1024
 
 struct check
@@ -375,8 +375,8 @@ check_process (struct check *c)
              "sharing the host's PID namespace lets the agent see and signal host processes; set it to false");
 }
 
-/* Checks that a file holds an OCI linux.seccomp object, by parsing it as
- * part of a minimal config.json with the runtime's own parser. */
+/* Checks that a file contains an OCI linux.seccomp object, by parsing it
+ * as part of a minimal config.json with the config model's parser. */
 static void
 load_seccomp_file (struct check *c)
 {

@@ -12,11 +12,12 @@
  * seccomp profile file named by syscalls.base. */
 void ar_policy_validate (struct ar_policy *policy, struct ar_policy_report *report);
 
-/* Every capability name libcap knows ("CAP_CHOWN", ...), NULL-terminated;
- * the caller frees it with ar_strv_free. */
+/* Every capability name that libcap resolves ("CAP_CHOWN", ...),
+ * NULL-terminated.  The caller frees it with ar_strv_free. */
 char **ar_policy_capability_names (void);
 
-/* Every system call name libseccomp knows for the native architecture. */
+/* Every system call name that libseccomp resolves for the native
+ * architecture, NULL-terminated. */
 char **ar_policy_syscall_names (void);
 
 /* Names of capabilities and system calls that give an agent a way around

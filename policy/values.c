@@ -159,7 +159,21 @@ ar_policy_parse_duration (const char *text, uint64_t *out, const char **problem)
       if (unit == NULL || unit - order <= last_unit)
         return -1;
       last_unit = (int) (unit - order);
-      factor = *p == 'd' ? 86400 : *p == 'h' ? 3600 : *p == 'm' ? 60 : 1;
+      switch (*p)
+        {
+        case 'd':
+          factor = 86400;
+          break;
+        case 'h':
+          factor = 3600;
+          break;
+        case 'm':
+          factor = 60;
+          break;
+        default:
+          factor = 1;
+          break;
+        }
       if (amount > (UINT64_MAX - total) / factor)
         return -1;
       total += amount * factor;

@@ -1,8 +1,9 @@
 /* Parsers and printers for the values of a policy: sizes, CPU amounts,
  * durations, modes, ports, paths, address ranges, host names,
  * capabilities and system calls.  The parsers return 0, or -1 with
- * *problem set to a message that says what is wrong and how to write it
- * (static text, or allocated where the name says so). */
+ * *problem set to a message that states what is wrong and how to write
+ * it.  The message is static text, except where a parser's documentation
+ * calls it allocated. */
 #ifndef AGENTRUN_POLICY_VALUES_H
 #define AGENTRUN_POLICY_VALUES_H
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "oci/config_internal.h"
 #include "oci/util.h"
 #include "policy/policy.h"
 
@@ -210,13 +211,18 @@ policy_compile (int argc, char **argv, ar_error_t *err)
 
   if (bundle != NULL)
     {
-      json_error_t error;
+      cleanup_free char *text = NULL;
+      size_t len = 0;
 
       config_path = ar_xasprintf ("%s/config.json", bundle);
-      config = json_load_file (config_path, 0, &error);
-      if (config == NULL)
-        return ar_make_error (err, EINVAL, "cannot read `%s`: line %d, column %d: %s", config_path, error.line,
-                              error.column, error.text);
+      ret = ar_read_file (config_path, &text, &len, err);
+      if (ret < 0)
+        return ret;
+      /* The config model's loader keeps integers above INT64_MAX, which
+       * rlimits and seccomp values may hold. */
+      ret = ar_json_load (text, len, config_path, &config, err);
+      if (ret < 0)
+        return ret;
     }
 
   ret = ar_policy_compile (policy, config, config_path, &output, err);
@@ -239,7 +245,7 @@ policy_compile (int argc, char **argv, ar_error_t *err)
                json_string_value (json_object_get (event, "policy_rule")),
                json_string_value (json_object_get (event, "policy_field")));
     }
-  return ar_make_error (err, EPERM, "`%s` asks for more than the policy `%s` allows (%zu conflicts); create would "
+  return ar_make_error (err, 0, "`%s` asks for more than the policy `%s` allows (%zu conflicts); create would "
                         "fail",
                         config_path, ar_policy_name (policy), json_array_size (conflicts));
 }

@@ -1,6 +1,6 @@
-/* Applying a policy to config.json: every kind of request beyond the
- * policy is a conflict naming the config field and the policy rule,
- * enforce mode refuses it and leaves the document alone, audit mode
+/* Applying a policy to config.json.  Every kind of request beyond the
+ * policy is a conflict that names the config field and the policy rule.
+ * Enforce mode rejects it and leaves the document alone, audit mode
  * reports it and blocks nothing, and absent values are filled in. */
 #define _GNU_SOURCE
 #include <errno.h>

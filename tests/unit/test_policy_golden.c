@@ -117,7 +117,7 @@ compile_text (struct ar_policy *policy, json_t *config, const char *origin)
 {
   json_auto_t *output = NULL;
   cleanup_error ar_error_t err = NULL;
-  char *text;
+  cleanup_free char *text = NULL;
 
   if (ar_policy_compile (policy, config, origin, &output, &err) < 0)
     {

@@ -324,7 +324,9 @@ fill_process (const struct ar_policy *policy, json_t *config)
   json_t *process = json_object_get (config, "process");
   json_t *user;
 
-  /* Without a process there is nothing to run yet (create allows that). */
+  /* Without a process there is nothing to run yet (create allows that).
+   * NOTE: `exec --process FILE` brings a process object that never passes
+   * through here; the runtime has to hold it to the same rules. */
   if (!json_is_object (process))
     return;
 

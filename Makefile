@@ -11,7 +11,7 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0
+PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -65,6 +65,11 @@ all: agentrun
 
 # `make V=1` prints the full commands.
 Q := $(if $(V:0=),,@)
+
+# policy/ and its tests include libseccomp's <seccomp.h>, which a
+# sandbox/seccomp.h would shadow under -Isandbox; -iquote keeps the
+# project's headers reachable for #include "..." only.
+policy/%.o tests/unit/test_policy%: ALL_CFLAGS := $(subst -Isandbox ,-iquote sandbox ,$(ALL_CFLAGS))
 
 %.o: %.c
 	@$(if $(Q),echo "  CC      $@")

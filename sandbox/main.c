@@ -25,6 +25,7 @@ static const struct ar_verb verbs[] = {
   { "events", ar_cli_events, "print resource usage of a container" },
   { "spec", ar_cli_spec, "write a default config.json" },
   { "features", ar_cli_features, "print the features this runtime implements" },
+  { "policy", ar_cli_policy, "check, explain, compile and compare sandbox policies" },
   { NULL, NULL, NULL },
 };
 

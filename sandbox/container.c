@@ -24,6 +24,7 @@
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
+#include "policy_config.h"
 #include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
@@ -351,7 +352,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     return -1;
   if (resolve_bundle (o, &job->bundle, err) < 0)
     return -1;
-  if (ar_config_load_bundle (job->bundle, &job->config, err) < 0)
+  if (ar_config_load_with_policies (job->bundle, o->policy_path, &job->config, err) < 0)
     return -1;
   if (resolve_rootfs (job->bundle, job->config, &job->rootfs, err) < 0)
     return -1;

@@ -16,6 +16,7 @@ struct ar_create_options
   const char *bundle;         /* NULL: the current directory */
   const char *pid_file;       /* may be NULL */
   const char *console_socket; /* may be NULL */
+  const char *policy_path;    /* --policy FILE, may be NULL */
   bool no_pivot;
   bool no_new_keyring;
   bool systemd_cgroup;

@@ -18,6 +18,7 @@ static const char create_usage[] =
   "      --no-pivot           use MS_MOVE and chroot instead of pivot_root\n"
   "      --no-new-keyring     keep the caller's session keyring\n"
   "      --preserve-fds N     pass N more fds, from fd 3 on, to the container\n"
+  "      --policy FILE        apply the sandbox policy FILE (YAML or JSON) as a ceiling\n"
   "  -h, --help               show this help\n";
 
 enum
@@ -28,6 +29,7 @@ enum
   OPT_NO_NEW_KEYRING,
   OPT_PRESERVE_FDS,
   OPT_DETACH,
+  OPT_POLICY,
 };
 
 /* Parses the flags create and run share; run adds --detach. */
@@ -46,6 +48,7 @@ ar_cli_parse_create_options (const char *verb, int argc, char **argv, struct ar_
     { "no-new-keyring", no_argument, NULL, OPT_NO_NEW_KEYRING },
     { "preserve-fds", required_argument, NULL, OPT_PRESERVE_FDS },
     { "detach", no_argument, NULL, 'd' },
+    { "policy", required_argument, NULL, OPT_POLICY },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
   };
@@ -65,6 +68,9 @@ ar_cli_parse_create_options (const char *verb, int argc, char **argv, struct ar_
           break;
         case OPT_CONSOLE_SOCKET:
           o->console_socket = optarg;
+          break;
+        case OPT_POLICY:
+          o->policy_path = optarg;
           break;
         case OPT_NO_PIVOT:
           o->no_pivot = true;

@@ -21,6 +21,7 @@ static const char run_usage[] =
   "      --no-pivot           use MS_MOVE and chroot instead of pivot_root\n"
   "      --no-new-keyring     keep the caller's session keyring\n"
   "      --preserve-fds N     pass N more fds, from fd 3 on, to the container\n"
+  "      --policy FILE        apply the sandbox policy FILE (YAML or JSON) as a ceiling\n"
   "  -h, --help               show this help\n";
 
 int

@@ -19,14 +19,14 @@
 # Reports the test as failed with MESSAGE and ends it.
 fail() {
   [ -e "$AR_TEST_DIR/.reason" ] || printf '%s\n' "$*" >"$AR_TEST_DIR/.reason"
-  echo "FAIL: $*"
+  echo "FAIL: $*" >&2
   exit 1
 }
 
 # Reports the test as skipped because it cannot run on this machine.
 skip() {
   printf '%s\n' "$*" >"$AR_TEST_DIR/.skip"
-  echo "SKIP: $*"
+  echo "SKIP: $*" >&2
   exit 77
 }
 
@@ -67,17 +67,19 @@ rt() {
 
 # Runs the runtime with this test's --root and a timeout of
 # AR_RUN_TIMEOUT seconds (30), storing stdout in OUT, stderr in ERR and the
-# exit status in RC.  Never fails itself: check RC with expect_success or
-# expect_failure.
+# exit status in RC, and logs the call on stderr.  Fails only on a
+# timeout: check RC with expect_success or expect_failure.
 rt_capture() {
   RC=0
   timeout -k 5 "${AR_RUN_TIMEOUT:-30}" "$RUNTIME" --root "$AR_ROOT" "$@" \
     >"$AR_TEST_DIR/.out" 2>"$AR_TEST_DIR/.err" </dev/null || RC=$?
   OUT=$(cat "$AR_TEST_DIR/.out")
   ERR=$(cat "$AR_TEST_DIR/.err")
-  echo "+ runtime $* (exit status $RC)"
-  [ -z "$OUT" ] || printf 'stdout: %s\n' "$OUT"
-  [ -z "$ERR" ] || printf 'stderr: %s\n' "$ERR"
+  {
+    echo "+ runtime $* (exit status $RC)"
+    [ -z "$OUT" ] || printf 'stdout: %s\n' "$OUT"
+    [ -z "$ERR" ] || printf 'stderr: %s\n' "$ERR"
+  } >&2
   [ "$RC" != 124 ] || fail "runtime $* timed out after ${AR_RUN_TIMEOUT:-30}s"
   return 0
 }
@@ -256,15 +258,12 @@ status_value() {
 # Prints the pids of host processes in a cgroup whose last path component
 # is NAME, or NAME with a suffix after a dot, in any hierarchy.
 pids_in_cgroup_named() {
-  local name=$1 status_file pid
-  for status_file in /proc/[0-9]*/cgroup; do
-    pid=${status_file#/proc/}
-    pid=${pid%/cgroup}
-    if awk -F: -v n="$name" '{ c = $3; sub(/.*\//, "", c); if (c == n || index(c, n ".") == 1) f = 1 }
-          END { exit !f }' "$status_file" 2>/dev/null; then
-      echo "$pid"
-    fi
-  done
+  awk -F: -v n="$1" '{
+      c = $3; sub(/.*\//, "", c)
+      if (c == n || index(c, n ".") == 1) {
+        f = FILENAME; sub(/^\/proc\//, "", f); sub(/\/cgroup$/, "", f); print f; nextfile
+      }
+    }' /proc/[0-9]*/cgroup 2>/dev/null || true
 }
 
 # Prints the cgroup folders named NAME, or NAME with a suffix after a dot.
@@ -275,7 +274,7 @@ cgroups_named() {
 # Fails when anything of container ID is left on the host: its state under
 # AR_ROOT, an entry in `list`, a cgroup, a mount of BUNDLE or a process.
 assert_no_leftovers() {
-  local id=$1 found listing
+  local id=$1 found listing pid stat
   found=$(find "$AR_ROOT" -mindepth 1 -name "*$id*" 2>/dev/null || true)
   [ -z "$found" ] || fail "state of $id left under --root: $found"
   listing=$(rt list --format json 2>/dev/null || true)
@@ -290,7 +289,13 @@ assert_no_leftovers() {
     [ -z "$found" ] || fail "mounts of $BUNDLE left behind: $found"
   fi
   found=$(pids_in_cgroup_named "$id")
-  [ -z "$found" ] || fail "processes of $id left behind: $found"
+  for pid in $found; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }
+    # A zombie is gone but for its exit status, which the host's init may
+    # collect late.
+    [ "${stat%% *}" = Z ] || fail "process $pid of $id left behind: $(tr '\0' ' ' <"/proc/$pid/cmdline")"
+  done
 }
 
 # --- namespaces --------------------------------------------------------------

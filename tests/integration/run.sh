@@ -43,11 +43,20 @@ fi
 
 # --- cleanup -----------------------------------------------------------------
 
+# Succeeds when process PID exists and is not a zombie: a killed container
+# process is reparented to the host's init, which may reap it late.
+is_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 # Thaws frozen cgroups and kills every process of a test: the pids it
 # recorded, processes in a cgroup named after its id prefix, and processes
 # whose command line names its folder (the runtime, conmon).
 kill_test_processes() {
-  local dir=$1 prefix=$2 pids="" pid cmdline freezer round
+  local dir=$1 prefix=$2 pids="" pid freezer round
   for freezer in $(find /sys/fs/cgroup/freezer -mindepth 1 -maxdepth 8 -type d -name "*$prefix*" \
     2>/dev/null); do
     echo THAWED >"$freezer/freezer.state" 2>/dev/null || true
@@ -59,24 +68,23 @@ kill_test_processes() {
   for round in 1 2 3 4 5 6 7 8 9 10; do
     pids=""
     [ -s "$dir/.pids" ] && pids=$(cat "$dir/.pids")
-    for pid in /proc/[0-9]*; do
-      pid=${pid#/proc/}
-      [ "$pid" = $$ ] && continue
-      if grep -qF "$prefix" "/proc/$pid/cgroup" 2>/dev/null; then
-        pids="$pids $pid"
-        continue
-      fi
-      cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || continue
-      [[ $cmdline == *"$dir/"* ]] && pids="$pids $pid"
-    done
-    pids=$(for pid in $pids; do [ -d "/proc/$pid" ] && echo "$pid"; done)
+    # One grep over every process: a loop of one grep per process takes
+    # seconds on a busy host.
+    pids="$pids $(grep -lE -- "$prefix([^0-9]|\$)" /proc/[0-9]*/cgroup 2>/dev/null |
+      sed 's|^/proc/||; s|/cgroup$||')"
+    pids="$pids $(grep -laF -- "$dir/" /proc/[0-9]*/cmdline 2>/dev/null |
+      sed 's|^/proc/||; s|/cmdline$||')"
+    pids=$(for pid in $pids; do [ "$pid" != $$ ] && is_alive "$pid" && echo "$pid"; done)
     [ -z "$pids" ] && return 0
     # shellcheck disable=SC2086
     kill -9 $pids 2>/dev/null
     sleep 0.1
     : > "$dir/.pids" 2>/dev/null
   done
-  echo "cleanup: processes still alive: $pids" >&2
+  for pid in $pids; do
+    echo "cleanup: process still alive: $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")" \
+      "($(cut -d' ' -f1-4 2>/dev/null <"/proc/$pid/stat"))" >&2
+  done
 }
 
 # Unmounts everything mounted under DIR in this mount namespace, deepest first.
@@ -163,6 +171,9 @@ export RUNTIME
 
 suite=$(mktemp -d "${TMPDIR:-/tmp}/ar-tests.XXXXXX") || abort_suite "cannot create a temporary folder"
 tag=${suite##*.}
+# Container roots mapped to other host uids by a user namespace must reach
+# their bundles.
+chmod 0755 "$suite"
 current_dir="" current_prefix=""
 on_signal() {
   [ -n "$current_dir" ] && cleanup_test "$current_dir" "$current_prefix"

@@ -10,7 +10,7 @@ set -euo pipefail
 
 usage() {
   echo "usage: $0 DIR" >&2
-  echo "Writes DIR/rootfs and DIR/config.json; DIR must not exist or be empty." >&2
+  echo "Writes DIR/rootfs and DIR/config.json.  DIR must be missing or empty." >&2
   exit 2
 }
 
@@ -32,7 +32,7 @@ if ldd "$busybox" >/dev/null 2>&1; then
   exit 1
 fi
 if [ -e "$bundle" ] && [ -n "$(ls -A "$bundle")" ]; then
-  echo "$0: $bundle is not empty; pick a new folder" >&2
+  echo "$0: $bundle is not empty: pick a new folder" >&2
   exit 1
 fi
 
@@ -107,7 +107,8 @@ if touch /agent/.probe 2>/dev/null; then
 else
   echo "agent: root filesystem read-only"
 fi
-echo "agent: network interfaces: $(ls /sys/class/net | tr '\n' ' ')"
+# Unquoted, so that the names are joined by single spaces.
+echo "agent: network interfaces:" $(ls /sys/class/net)
 
 words=$(wc -w </agent/agent.sh)
 echo "$words" >/workspace/result.txt

@@ -32,8 +32,8 @@ skip() {
 
 # Marks a test that fails with a known runtime (for example runc) for a
 # reason of that runtime, not of the test.  When the runtime under test has
-# that basename and the test fails, run.sh reports it as skipped, naming
-# REASON and the failure; when it passes, it counts as passed.
+# that basename and the test fails, run.sh reports it as skipped with
+# REASON and the failure.  When it passes, it counts as passed.
 known_gap() {
   local runtime_name=$1
   shift
@@ -104,9 +104,9 @@ expect_failure() {
 
 # Creates a bundle at DIR (default AR_TEST_DIR/bundle) with a copy of the
 # template rootfs and AR_BASE_CONFIG, and sets BUNDLE to it.  The base
-# config runs /bin/true as root with a read-only root, new pid, network,
-# ipc, uts, mount and cgroup namespaces, a few capabilities and no seccomp
-# filter; tests edit it with config_edit.
+# config runs /bin/true as root with a read-only root, a few capabilities
+# and no seccomp filter, in new pid, network, ipc, uts, mount and cgroup
+# namespaces.  Tests edit it with config_edit.
 make_bundle() {
   BUNDLE=${1:-$AR_TEST_DIR/bundle}
   mkdir -p "$BUNDLE"
@@ -175,7 +175,7 @@ run_container() {
 }
 
 # Sets SCRIPT as the container's process, runs it and fails the test
-# unless it exits 0.  OUT holds what the script printed.
+# unless it exits 0.  OUT contains what the script printed.
 run_script() {
   set_script "$@"
   run_container

@@ -1,7 +1,7 @@
-# Namespaces, checked by comparing /proc/self/ns/* inside the container
-# with the host's and with namespaces that a holder process keeps open:
-# each kind new, shared with the host (absent from the config) and joined
-# by path, and user namespaces with id maps.
+# Namespaces: each kind new, shared with the host (absent from the config)
+# and joined by path, and user namespaces with id maps.  The tests compare
+# /proc/self/ns/* inside the container with the host's, and with the
+# namespaces of a holder process that the test starts.
 
 # Prints "KIND NAMESPACE" for each kind given, as seen from the container.
 NS_SCRIPT='for kind in "$@"; do echo "$kind $(readlink /proc/self/ns/$kind)"; done'

@@ -298,6 +298,18 @@ assert_no_leftovers() {
   done
 }
 
+# Starts COMMAND in the background without the test's ERR trap and
+# set -e, records its pid for cleanup and sets SPAWNED_PID to it.
+spawn() {
+  (
+    trap - ERR
+    set +e
+    exec "$@"
+  ) &
+  SPAWNED_PID=$!
+  echo "$SPAWNED_PID" >>"$AR_TEST_DIR/.pids"
+}
+
 # --- namespaces --------------------------------------------------------------
 
 # Prints the namespace identifier, like net:[4026531840], of KIND for PID
@@ -311,9 +323,8 @@ ns_of() {
 # sleep process, which is inside the new namespaces.
 start_holder() {
   local pid child="" i
-  unshare "$@" sleep 600 </dev/null >/dev/null 2>&1 &
-  pid=$!
-  echo "$pid" >>"$AR_TEST_DIR/.pids"
+  spawn unshare "$@" sleep 600 </dev/null >/dev/null 2>&1
+  pid=$SPAWNED_PID
   # With --fork, unshare waits for a child that is in the new pid namespace.
   if [[ " $* " == *" --fork "* || " $* " == *" -f "* ]]; then
     for ((i = 0; i < 100; i++)); do

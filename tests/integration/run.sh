@@ -33,8 +33,9 @@ if [ "${1:-}" = --run-one ]; then
   # shellcheck disable=SC1090
   . "$file"
   cd "$AR_TEST_DIR" || exit 1
-  # Holder processes that the test started end with the test.
-  trap 'if [ -s "$AR_TEST_DIR/.pids" ]; then kill -9 $(cat "$AR_TEST_DIR/.pids") 2>/dev/null; fi' EXIT
+  # Background processes that the test started end with the test.  Some
+  # may have exited already, which is no failure.
+  trap 'trap - ERR; [ ! -s "$AR_TEST_DIR/.pids" ] || kill -9 $(cat "$AR_TEST_DIR/.pids") 2>/dev/null || true' EXIT
   set -eE -o pipefail
   trap 'ar_on_err $? "$BASH_COMMAND" "${BASH_SOURCE[0]}" "$LINENO"' ERR
   "$func"

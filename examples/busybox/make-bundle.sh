@@ -45,10 +45,16 @@ chmod 1777 tmp
 chmod 0700 root
 install -m 0755 "$busybox" bin/busybox
 
-# --list-full prints each applet's install path relative to /, e.g. usr/bin/awk.
-"$busybox" --list-full | while read -r applet; do
-  [ "$applet" = bin/busybox ] || [ -e "$applet" ] || ln -s /bin/busybox "$applet"
-done
+# As root, busybox links its applets itself at their usual paths inside
+# the chroot, in one process.  Otherwise one ln per applet does it:
+# --list-full prints each applet's path relative to /, e.g. usr/bin/awk.
+if [ "$(id -u)" = 0 ]; then
+  chroot . /bin/busybox --install -s
+else
+  "$busybox" --list-full | while read -r applet; do
+    [ "$applet" = bin/busybox ] || [ -e "$applet" ] || ln -s /bin/busybox "$applet"
+  done
+fi
 
 cat >etc/passwd <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh

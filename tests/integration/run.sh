@@ -15,6 +15,7 @@
 #   RUNTIME           runtime binary under test (default: ./agentrun of the repository)
 #   AR_TEST_TIMEOUT   seconds one test may take (120)
 #   AR_KEEP=1         keep the suite's temporary folder and logs
+#   AR_LOG_LINES      lines of a failed test's log to print (15)
 #
 # After every test, passed or not, the runner deletes the containers under
 # the test's --root, kills the test's processes, unmounts everything under
@@ -272,6 +273,11 @@ for file in "$here"/test_*.sh; do
     [ -z "$cleanup_log" ] || echo "    cleanup after $name: $cleanup_log"
   done
 done
+
+if [ "$n" = 0 ] && [ ${#patterns[@]} -gt 0 ]; then
+  echo "FAIL - selection: no test name contains any of: ${patterns[*]}"
+  failed=$((failed + 1))
+fi
 
 if [ "${AR_KEEP:-}" = 1 ]; then
   echo "# logs and bundles kept in $suite"

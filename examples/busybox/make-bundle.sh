@@ -126,11 +126,11 @@ cd - >/dev/null
 
 # The process runs as `agent` with one capability (binding ports below
 # 1024, as an MCP server might), no_new_privileges and a few rlimits.
-# Namespaces: all new, so the agent shares no network, PIDs or mounts with
-# the host; the network namespace has only loopback.  The root is read-only
-# and /workspace and /tmp are small tmpfs mounts.  The seccomp filter
-# allows everything but a short list of system calls that no agent needs,
-# which fail with EPERM.
+# It gets new pid, network, ipc, uts, mount and cgroup namespaces, so it
+# shares no processes, network or mounts with the host, and its network
+# has only loopback.  The root is read-only, and /workspace and /tmp are
+# small tmpfs mounts.  The seccomp filter allows everything but a short
+# list of system calls that no agent needs, which fail with EPERM.
 cat >"$bundle/config.json" <<'CONFIG'
 {
   "ociVersion": "1.0.2",

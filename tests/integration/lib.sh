@@ -183,10 +183,13 @@ run_script() {
 }
 
 # Creates container ID from BUNDLE (extra options before the id) and fails
-# the test unless that succeeded.
+# the test unless that succeeded and the state says "created".
 create_container() {
   rt_capture create --bundle "$BUNDLE" "$@" "$ID"
   expect_success "create"
+  local status
+  status=$(state_field "$ID" status)
+  [ "$status" = created ] || fail "status after create: expected 'created', got '$status'"
 }
 
 # --- state -------------------------------------------------------------------
@@ -202,7 +205,7 @@ state_of() {
 state_field() {
   local json
   json=$(state_of "$1")
-  jq -r --arg f "$2" '.[$f] // empty' <<<"$json"
+  jq -r --arg f "$2" '.[$f] // empty' <<<"$json" || fail "state $1 is not JSON: $json"
 }
 
 # Waits up to TIMEOUT seconds (5) until container ID reaches STATUS.

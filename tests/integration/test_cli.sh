@@ -29,7 +29,9 @@ test_spec_writes_a_config_that_runs() {
 test_spec_refuses_to_overwrite() {
   mkdir "$AR_TEST_DIR/spec"
   echo '{"keep": true}' >"$AR_TEST_DIR/spec/config.json"
-  (cd "$AR_TEST_DIR/spec" && "$RUNTIME" spec) >/dev/null 2>&1 && fail "spec overwrote config.json"
+  if (cd "$AR_TEST_DIR/spec" && "$RUNTIME" spec) >/dev/null 2>&1; then
+    fail "spec succeeded in a folder that has a config.json"
+  fi
   assert_eq "$(jq -c . "$AR_TEST_DIR/spec/config.json")" '{"keep":true}' "existing config.json"
 }
 

@@ -319,7 +319,11 @@ test_run_detach_pid_file() {
   set_args sleep 10
   rt_capture run --detach --pid-file "$AR_TEST_DIR/run.pid" --bundle "$BUNDLE" "$ID"
   expect_success "run --detach --pid-file"
-  assert_eq "$(tr -d '\n' <"$AR_TEST_DIR/run.pid")" "$(state_field "$ID" pid)" "pid file and state pid"
+  [ -s "$AR_TEST_DIR/run.pid" ] || fail "no pid file after run --detach --pid-file"
+  local pid
+  pid=$(tr -d '\n' <"$AR_TEST_DIR/run.pid")
+  assert_match "$pid" '^[1-9][0-9]*$' "content of the pid file"
+  assert_eq "$pid" "$(state_field "$ID" pid)" "pid file and state pid"
 }
 
 test_duplicate_id_rejected() {

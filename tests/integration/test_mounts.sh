@@ -134,6 +134,7 @@ test_rootfs_propagation_private() {
   make_bundle
   config_edit '.linux.rootfsPropagation = "private"'
   run_script 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo'
+  assert_match "$OUT" "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " "mountinfo line of /"
   assert_not_contains "$OUT" "master:" "mountinfo of / with rootfsPropagation private"
   assert_not_contains "$OUT" "shared:" "mountinfo of / with rootfsPropagation private"
 }
@@ -142,6 +143,7 @@ test_rootfs_propagation_slave() {
   make_bundle
   config_edit '.linux.rootfsPropagation = "rslave"'
   run_script 'grep -E "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " /proc/self/mountinfo'
+  assert_match "$OUT" "^[0-9]+ [0-9]+ [^ ]+ [^ ]+ / " "mountinfo line of /"
   assert_not_contains "$OUT" "shared:" "mountinfo of / with rootfsPropagation rslave"
   # Only a mount that was shared on the host has a master to receive from.
   if [ "$(findmnt -n -o PROPAGATION --target "$BUNDLE/rootfs")" = shared ]; then

@@ -15,7 +15,7 @@ start_waiting_container() {
   make_bundle
   share_dir shared
   set_script 'touch /shared/running; while [ ! -e /shared/go ]; do sleep 0.05; done'
-  create_container "$@"
+  create_container
   rt_capture start "$ID"
   expect_success "start"
   wait_file "$AR_TEST_DIR/shared/running"

@@ -43,7 +43,7 @@ test_terminal_console_socket() {
   wait_status "$ID" stopped
   local i
   for ((i = 0; i < 40; i++)); do
-    grep -q done "$AR_TEST_DIR/console.out" 2>/dev/null && break
+    grep -q 'done' "$AR_TEST_DIR/console.out" 2>/dev/null && break
     sleep 0.05
   done
   local out

@@ -396,12 +396,17 @@ mount_cgroup (const struct ar_rootfs_context *ctx, int root_fd, const struct ar_
     return ret;
 
   /* A container without a cgroup of its own (--cgroup-manager disabled)
-   * has no hierarchy to show: the destination stays an empty folder. */
+   * has no hierarchy to show: it gets an empty tmpfs there instead. */
   if (ctx->cgroup == NULL)
     {
-      ar_debug ("%s: no cgroup for this container, leaving `%s` empty", m->destination, m->destination);
-      *mount_fd_out = ar_steal_fd (target_fd);
-      return 0;
+      cleanup_free char *target = ar_xasprintf ("/proc/self/fd/%d", target_fd);
+
+      ar_debug ("%s: the container has no cgroup; mounting an empty tmpfs", m->destination);
+      if (mount ("tmpfs", target, "tmpfs", (m->flags & ~NOT_FILESYSTEM_FLAGS) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "mode=0555,size=4k")
+          < 0)
+        return ar_make_error (err, errno, "cannot mount an empty tmpfs on `%s`", m->destination);
+      return ar_mount_reopen (root_fd, m->destination, target_fd, mount_fd_out, err);
     }
 
   ret = ar_cgroup_mount (ctx->cgroup, target_fd, ctx->in_cgroup_namespace, m->flags & ~NOT_FILESYSTEM_FLAGS, err);

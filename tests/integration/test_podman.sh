@@ -15,7 +15,14 @@ setup_podman() {
 
   # CONTAINERS_CONF replaces every other containers.conf, drop-ins
   # included, so the drop-in alone must be enough.
-  cp "$AR_REPO/examples/podman/agentrun.conf" "$dir/containers.conf"
+  # The runtime is registered under its own name, pointing at the binary
+  # under test: podman matches runtime_supports_json and
+  # runtime_supports_nocgroups against that name, never against a path.
+  RUNTIME_NAME=$(basename "$RUNTIME")
+  sed "s|^agentrun = \[.*\]|agentrun = [\"$RUNTIME\"]|" \
+    "$AR_REPO/examples/podman/agentrun.conf" >"$dir/containers.conf"
+  [ "$RUNTIME_NAME" = agentrun ] ||
+    printf '%s = ["%s"]\n' "$RUNTIME_NAME" "$RUNTIME" >>"$dir/containers.conf"
   printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' \
     "$dir/storage" "$dir/run" >"$dir/storage.conf"
   : >"$dir/registries.conf"
@@ -37,7 +44,7 @@ podman_run() {
   local cgroup_parent=(--cgroup-parent "/$ID")
   [ "$1" != --cgroups=disabled ] || cgroup_parent=()
   RC=0
-  timeout -k 5 60 "${PODMAN[@]}" --runtime "$RUNTIME" run --rm --network none --pull never \
+  timeout -k 5 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run --rm --network none --pull never \
     "${cgroup_parent[@]}" "$@" >"$AR_TEST_DIR/.out" 2>"$AR_TEST_DIR/.err" </dev/null || RC=$?
   OUT=$(cat "$AR_TEST_DIR/.out")
   ERR=$(cat "$AR_TEST_DIR/.err")
@@ -81,7 +88,7 @@ test_podman_run_detached_stop() {
   setup_podman
   RC=0
   local cid
-  cid=$(timeout 60 "${PODMAN[@]}" --runtime "$RUNTIME" run -d --network none --pull never \
+  cid=$(timeout 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run -d --network none --pull never \
     --cgroup-parent "/$ID" localhost/busybox sleep 600 2>"$AR_TEST_DIR/.err") ||
     fail "podman run -d failed: $(cat "$AR_TEST_DIR/.err")"
   assert_eq "$("${PODMAN[@]}" inspect -f '{{.State.Status}}' "$cid")" running "podman status"

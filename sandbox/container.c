@@ -19,6 +19,7 @@
 
 #include "cgroup.h"
 #include "console.h"
+#include "exec_guard.h"
 #include "hooks.h"
 #include "namespaces.h"
 #include "oci/config.h"
@@ -355,6 +356,12 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   if (ar_config_load_with_policies (job->bundle, o->policy_path, &job->config, err) < 0)
     return -1;
   if (resolve_rootfs (job->bundle, job->config, &job->rootfs, err) < 0)
+    return -1;
+
+  /* In a pid namespace that other processes already share, they can see
+   * the container process before it reaches the exec guard. */
+  if (job->config->linux_config.namespaces[AR_NS_PID].present && job->config->linux_config.namespaces[AR_NS_PID].path
+      && o->argv && ar_reexec_from_sealed_copy (o->argv, err) < 0)
     return -1;
   if (create_validate (job, console_proxy, err) < 0)
     return -1;

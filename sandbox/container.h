@@ -17,6 +17,7 @@ struct ar_create_options
   const char *pid_file;       /* may be NULL */
   const char *console_socket; /* may be NULL */
   const char *policy_path;    /* --policy FILE, may be NULL */
+  char **argv;                /* the command line, to re-execute from a sealed copy */
   bool no_pivot;
   bool no_new_keyring;
   bool systemd_cgroup;

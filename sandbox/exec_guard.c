@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -152,4 +154,57 @@ int
 ar_exec_guarded (const char *path, char *const argv[], char *const envp[], ar_error_t *err)
 {
   return ar_exec_guarded_fd (-1, path, argv, envp, err);
+}
+
+#define SELF_MEMFD_NAME "agentrun"
+
+bool
+ar_running_from_sealed_copy (void)
+{
+  cleanup_close int fd = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  int seals;
+
+  if (fd < 0)
+    return false;
+  seals = fcntl (fd, F_GET_SEALS);
+  return seals >= 0 && (seals & F_SEAL_WRITE) != 0;
+}
+
+int
+ar_reexec_from_sealed_copy (char **argv, ar_error_t *err)
+{
+  extern char **environ;
+  cleanup_close int self = -1;
+  cleanup_close int fd = -1;
+  struct stat st;
+  off_t copied = 0;
+
+  if (ar_running_from_sealed_copy ())
+    return 0;
+
+  self = open ("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+  if (self < 0 || fstat (self, &st) < 0)
+    return ar_make_error (err, errno, "cannot open the runtime's own binary");
+
+  fd = memfd_create (SELF_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL)
+    fd = memfd_create (SELF_MEMFD_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0)
+    return ar_make_error (err, errno, "cannot create a memfd for a sealed copy of the runtime");
+
+  while (copied < st.st_size)
+    {
+      ssize_t n = sendfile (fd, self, NULL, (size_t) (st.st_size - copied));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return ar_make_error (err, n < 0 ? errno : EIO, "cannot copy the runtime into its memfd");
+      copied += n;
+    }
+  if (fcntl (fd, F_ADD_SEALS, TRAMPOLINE_SEALS) < 0)
+    return ar_make_error (err, errno, "cannot seal the memfd copy of the runtime");
+
+  ar_debug ("re-executing from a sealed copy of the runtime (%lld bytes)", (long long) st.st_size);
+  syscall (SYS_execveat, fd, "", argv, environ, AT_EMPTY_PATH);
+  return ar_make_error (err, errno, "cannot execute the sealed copy of the runtime");
 }

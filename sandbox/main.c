@@ -94,6 +94,8 @@ main (int argc, char **argv)
   struct ar_global_options global = { .root = "/run/agentrun", .log_format = AR_LOG_FORMAT_TEXT };
   ar_error_t err = NULL;
   const struct ar_verb *verb = NULL;
+
+  global.argv = argv;
   int c, ret;
 
   opterr = 0;

@@ -18,6 +18,7 @@ struct ar_global_options
   bool debug;
   bool systemd_cgroup;
   bool no_cgroups; /* --cgroup-manager disabled */
+  char **argv;     /* the whole command line, to re-execute it */
 };
 
 /* A verb returns its exit code (0 on success), or a negative errno with

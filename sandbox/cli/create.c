@@ -106,7 +106,8 @@ ar_cli_create (struct ar_global_options *global, int argc, char **argv, ar_error
 {
   struct ar_create_options o = { .root = global->root,
                                  .systemd_cgroup = global->systemd_cgroup,
-                                 .no_cgroups = global->no_cgroups };
+                                 .no_cgroups = global->no_cgroups,
+                                 .argv = global->argv };
   bool help = false;
 
   if (ar_cli_parse_create_options ("create", argc, argv, &o, NULL, &help, err) < 0)

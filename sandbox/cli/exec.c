@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "exec.h"
+#include "exec_guard.h"
 #include "oci/util.h"
 
 static const char exec_usage[] =
@@ -157,6 +158,11 @@ ar_cli_exec (struct ar_global_options *global, int argc, char **argv, ar_error_t
   o.caps = caps;
   o.additional_gids = gids;
   o.n_additional_gids = n_gids;
+
+  /* The exec child is visible to the container's processes before it
+   * reaches the exec guard: it must come from a sealed copy. */
+  if (ar_reexec_from_sealed_copy (global->argv, err) < 0)
+    goto out;
 
   ret = ar_container_exec (&o, &exit_code, err);
   if (ret == 0)

@@ -29,7 +29,8 @@ ar_cli_run (struct ar_global_options *global, int argc, char **argv, ar_error_t 
 {
   struct ar_create_options o = { .root = global->root,
                                  .systemd_cgroup = global->systemd_cgroup,
-                                 .no_cgroups = global->no_cgroups };
+                                 .no_cgroups = global->no_cgroups,
+                                 .argv = global->argv };
   bool help = false, detach = false;
   int exit_code = 0;
 

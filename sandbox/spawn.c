@@ -377,6 +377,28 @@ wait_for_start (struct child_context *ctx, ar_error_t *err)
   return 0;
 }
 
+/* Changes to process.cwd and checks that it is inside the container's
+ * root: a cwd such as /proc/self/fd/N could name a directory the runtime
+ * still holds open, outside the root (CVE-2024-21626).  getcwd(3) then
+ * fails with ENOENT or returns "(unreachable)...". */
+static int
+change_to_cwd (const char *cwd, ar_error_t *err)
+{
+  char buf[4096];
+
+  if (chdir (cwd) < 0)
+    return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", cwd);
+  if (getcwd (buf, sizeof (buf)) == NULL)
+    {
+      if (errno == ERANGE)
+        return 0;
+      return ar_make_error (err, errno, "process.cwd `%s` is outside the container's root", cwd);
+    }
+  if (buf[0] != '/')
+    return ar_make_error (err, EPERM, "process.cwd `%s` is outside the container's root", cwd);
+  return 0;
+}
+
 /* Loads the seccomp filter; a listener fd goes to the runtime, which
  * passes it to linux.seccomp.listenerPath. */
 static int
@@ -431,8 +453,8 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
   if (ar_apply_user_and_capabilities (process, err) < 0)
     return -1;
 
-  if (process->cwd && chdir (process->cwd) < 0)
-    return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", process->cwd);
+  if (process->cwd && change_to_cwd (process->cwd, err) < 0)
+    return -1;
 
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ar_make_error (err, errno, "process.noNewPrivileges: cannot set no_new_privs");

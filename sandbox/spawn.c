@@ -469,6 +469,22 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
   return prepare_fds (ctx->proc_fd, req->preserve_fds, err);
 }
 
+/* Makes a new pty the process's terminal and sends its master over the
+ * console socket. */
+static int
+setup_terminal (int console_fd, const struct ar_process *process, ar_error_t *err)
+{
+  if (ar_console_setup (console_fd, process->console_height, process->console_width, err) < 0)
+    return -1;
+  close (console_fd);
+
+  /* The terminal belongs to the container's user, as a login would leave
+   * it. */
+  if (fchown (STDIN_FILENO, process->user.uid, process->user.gid) < 0)
+    return ar_make_error (err, errno, "cannot give the terminal to uid %u", (unsigned) process->user.uid);
+  return 0;
+}
+
 static int
 exec_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_error_t *err)
 {
@@ -484,16 +500,8 @@ exec_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_er
         return ar_make_error (err, errno, "cannot become root of the container's user namespace");
     }
 
-  if (process->terminal && req->console_fd >= 0)
-    {
-      if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)
-        return -1;
-      close (req->console_fd);
-      /* The terminal belongs to the container's user, as a login would
-       * leave it. */
-      if (fchown (STDIN_FILENO, process->user.uid, process->user.gid) < 0)
-        return ar_make_error (err, errno, "cannot give the terminal to uid %u", (unsigned) process->user.uid);
-    }
+  if (process->terminal && req->console_fd >= 0 && setup_terminal (req->console_fd, process, err) < 0)
+    return -1;
 
   return process_setup (ctx, exec_path, exec_env, err);
 }
@@ -640,16 +648,8 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (process == NULL)
     return prepare_fds (ctx->proc_fd, req->preserve_fds, err);
 
-  if (process->terminal && req->console_fd >= 0)
-    {
-      if (ar_console_setup (req->console_fd, process->console_height, process->console_width, err) < 0)
-        return -1;
-      close (req->console_fd);
-      /* The terminal belongs to the container's user, as a login would
-       * leave it. */
-      if (fchown (STDIN_FILENO, process->user.uid, process->user.gid) < 0)
-        return ar_make_error (err, errno, "cannot give the terminal to uid %u", (unsigned) process->user.uid);
-    }
+  if (process->terminal && req->console_fd >= 0 && setup_terminal (req->console_fd, process, err) < 0)
+    return -1;
 
   return process_setup (ctx, exec_path, exec_env, err);
 }

@@ -1,6 +1,5 @@
 /* The local CA: creating and loading a CA folder, and minting X509-SVIDs
- * that meet the X509-SVID standard (github.com/spiffe/spiffe,
- * standards/X509-SVID.md) plus JWT-SVIDs. */
+ * that meet the SPIFFE X509-SVID standard, plus JWT-SVIDs. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -350,7 +349,7 @@ read_key (int dirfd, const char *dir, const char *name, EVP_PKEY **out, ar_error
   if (!EVP_PKEY_is_a (key, "EC"))
     {
       EVP_PKEY_free (key);
-      return ar_make_error (err, EINVAL, "`%s/%s` is not an EC key", dir, name);
+      return ar_make_error (err, 0, "`%s/%s` is not an EC key", dir, name);
     }
   *out = key;
   return 0;
@@ -387,14 +386,14 @@ read_trust_domain (X509 *cert, const char *dir, char **out, ar_error_t *err)
     uri_copy = ar_xstrdup (uri);
   GENERAL_NAMES_free (names);
   if (uri_copy == NULL)
-    return ar_make_error (err, EINVAL, "the CA certificate `%s/%s` has no URI SAN with its trust domain", dir,
+    return ar_make_error (err, 0, "the CA certificate `%s/%s` has no URI SAN with its trust domain", dir,
                           AR_SPIFFE_CA_CERT);
 
   ret = ar_spiffe_id_check (uri_copy, &trust_domain, err);
   if (ret < 0)
     return ar_error_wrap (err, "the URI SAN of the CA certificate `%s/%s`", dir, AR_SPIFFE_CA_CERT);
   if (strlen (uri_copy) != strlen ("spiffe://") + strlen (trust_domain))
-    return ar_make_error (err, EINVAL, "the URI SAN `%s` of the CA certificate `%s/%s` has a path; a CA names only its trust domain",
+    return ar_make_error (err, 0, "the URI SAN `%s` of the CA certificate `%s/%s` has a path; a CA names only its trust domain",
                           uri_copy, dir, AR_SPIFFE_CA_CERT);
   *out = ar_steal_ptr (trust_domain);
   return 0;
@@ -408,12 +407,12 @@ check_ca_certificate (struct ar_spiffe_ca *ca, ar_error_t *err)
   int64_t now = (int64_t) time (NULL);
 
   if (X509_check_ca (ca->cert) < 1 || (X509_get_key_usage (ca->cert) & KU_KEY_CERT_SIGN) == 0)
-    return ar_make_error (err, EINVAL, "`%s/%s` is not a CA certificate (it needs cA true and keyCertSign)", ca->dir,
+    return ar_make_error (err, 0, "`%s/%s` is not a CA certificate (it needs cA true and keyCertSign)", ca->dir,
                           AR_SPIFFE_CA_CERT);
   if (X509_check_private_key (ca->cert, ca->key) != 1)
     {
       ERR_clear_error ();
-      return ar_make_error (err, EINVAL, "the key `%s/%s` does not match the certificate `%s/%s`", ca->dir,
+      return ar_make_error (err, 0, "the key `%s/%s` does not match the certificate `%s/%s`", ca->dir,
                             AR_SPIFFE_CA_KEY, ca->dir, AR_SPIFFE_CA_CERT);
     }
   ca->not_after = asn1_time_to_epoch (X509_get0_notAfter (ca->cert));
@@ -422,7 +421,7 @@ check_ca_certificate (struct ar_spiffe_ca *ca, ar_error_t *err)
                           "the CA certificate `%s/%s` expired %lld seconds ago; create a new CA with `agentrun ca init`",
                           ca->dir, AR_SPIFFE_CA_CERT, (long long) (now - ca->not_after));
   if (not_before > now)
-    return ar_make_error (err, EINVAL, "the CA certificate `%s/%s` is not valid for another %lld seconds; check the clock",
+    return ar_make_error (err, 0, "the CA certificate `%s/%s` is not valid for another %lld seconds; check the clock",
                           ca->dir, AR_SPIFFE_CA_CERT, (long long) (not_before - now));
   return 0;
 }
@@ -524,7 +523,7 @@ ar_spiffe_ca_mint (const struct ar_spiffe_ca *ca, const char *spiffe_id, uint64_
   if (ret < 0)
     return ret;
   if (strcmp (trust_domain, ca->trust_domain) != 0)
-    return ar_make_error (err, EINVAL, "SPIFFE ID `%s` is not in the CA's trust domain `%s`", spiffe_id,
+    return ar_make_error (err, 0, "SPIFFE ID `%s` is not in the CA's trust domain `%s`", spiffe_id,
                           ca->trust_domain);
   if (ca->not_after <= now)
     return ar_make_error (err, EKEYEXPIRED, "the CA certificate `%s/%s` has expired; create a new CA", ca->dir,

@@ -9,10 +9,10 @@
 
 #include "oci/error.h"
 
-/* The longest SPIFFE ID, in bytes, that the standard allows. */
+/* The maximum length of a SPIFFE ID in bytes, set by the standard. */
 #define AR_SPIFFE_ID_MAX 2048
 
-/* The longest trust domain name, in bytes (a DNS name's limit). */
+/* The maximum length of a trust domain in bytes (that of a DNS name). */
 #define AR_SPIFFE_TRUST_DOMAIN_MAX 255
 
 /* Checks a trust domain name: lowercase letters, digits, '.', '-' and

@@ -67,20 +67,24 @@ ar_spiffe_base64url_decode (const char *text, size_t text_len, unsigned char **o
   int n;
 
   if (pad == 3)
-    return ar_make_error (err, EINVAL, "invalid base64url text of length %zu", text_len);
+    return ar_make_error (err, 0, "invalid base64url text of length %zu", text_len);
   for (size_t i = 0; i < text_len; i++)
     {
       char c = text[i];
       if (c == '+' || c == '/' || c == '=')
-        return ar_make_error (err, EINVAL, "invalid base64url character `%c`", c);
-      standard[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+        return ar_make_error (err, 0, "invalid base64url character `%c`", c);
+      if (c == '-')
+        c = '+';
+      else if (c == '_')
+        c = '/';
+      standard[i] = c;
     }
   memset (standard + text_len, '=', pad);
 
   decoded = ar_xmalloc0 (padded_len / 4 * 3 + 1);
   n = EVP_DecodeBlock (decoded, (const unsigned char *) standard, (int) padded_len);
   if (n < 0 || (size_t) n < pad)
-    return ar_make_error (err, EINVAL, "invalid base64url text");
+    return ar_make_error (err, 0, "invalid base64url text");
   *out_len = (size_t) n - pad;
   *out = ar_steal_ptr (decoded);
   return 0;
@@ -121,7 +125,7 @@ get_coordinate (EVP_PKEY *key, const char *param, unsigned char out[P256_COORD_L
   ok = BN_bn2binpad (bn, out, P256_COORD_LEN) == P256_COORD_LEN;
   BN_free (bn);
   if (!ok)
-    return ar_make_error (err, EINVAL, "the JWT key is not a P-256 key");
+    return ar_make_error (err, 0, "the JWT key is not a P-256 key");
   return 0;
 }
 
@@ -235,7 +239,7 @@ decode_json_part (const char *part, size_t len, const char *what, json_t **out, 
   if (value == NULL || !json_is_object (value))
     {
       json_decref (value);
-      return ar_make_error (err, EINVAL, "the JWT %s is not a JSON object", what);
+      return ar_make_error (err, 0, "the JWT %s is not a JSON object", what);
     }
   *out = value;
   return 0;
@@ -261,7 +265,7 @@ key_from_jwk (json_t *jwk, EVP_PKEY **out, ar_error_t *err)
       || ar_spiffe_base64url_decode (x_text, strlen (x_text), &x, &x_len, err) < 0
       || ar_spiffe_base64url_decode (y_text, strlen (y_text), &y, &y_len, err) < 0 || x_len != P256_COORD_LEN
       || y_len != P256_COORD_LEN)
-    return ar_make_error (err, EINVAL, "the JWK has no valid P-256 x and y coordinates");
+    return ar_make_error (err, 0, "the JWK has no valid P-256 x and y coordinates");
   point[0] = POINT_CONVERSION_UNCOMPRESSED;
   memcpy (point + 1, x, P256_COORD_LEN);
   memcpy (point + 1 + P256_COORD_LEN, y, P256_COORD_LEN);
@@ -319,7 +323,7 @@ verify_signature (EVP_PKEY *key, const char *signing_input, size_t input_len, co
   if (ret < 0)
     return ar_error_wrap (err, "invalid JWT signature");
   if (raw_len != 2 * P256_COORD_LEN)
-    return ar_make_error (err, EINVAL, "the JWT signature is %zu bytes long; ES256 signatures are 64", raw_len);
+    return ar_make_error (err, 0, "the JWT signature is %zu bytes long; ES256 signatures are 64", raw_len);
 
   sig = ECDSA_SIG_new ();
   r = BN_bin2bn (raw, P256_COORD_LEN, NULL);
@@ -343,7 +347,7 @@ verify_signature (EVP_PKEY *key, const char *signing_input, size_t input_len, co
   OPENSSL_free (der);
   ERR_clear_error ();
   if (!verified)
-    return ar_make_error (err, EINVAL, "the JWT signature does not verify against the bundle");
+    return ar_make_error (err, 0, "the JWT signature does not verify against the bundle");
   return 0;
 }
 
@@ -375,7 +379,7 @@ ar_spiffe_jwt_verify (const char *token, const char *jwt_bundle_json, const char
   int ret;
 
   if (first_dot == NULL || second_dot == NULL || strchr (second_dot + 1, '.') != NULL)
-    return ar_make_error (err, EINVAL, "a JWT has three parts separated by '.'");
+    return ar_make_error (err, 0, "a JWT has three parts separated by '.'");
 
   ret = decode_json_part (token, (size_t) (first_dot - token), "header", &header, err);
   if (ret < 0)
@@ -384,12 +388,12 @@ ar_spiffe_jwt_verify (const char *token, const char *jwt_bundle_json, const char
   kid = json_string_value (json_object_get (header, "kid"));
   if (alg == NULL || strcmp (alg, "ES256") != 0)
     {
-      ret = ar_make_error (err, EINVAL, "the JWT algorithm is `%s`; expected ES256", alg ? alg : "(none)");
+      ret = ar_make_error (err, 0, "the JWT algorithm is `%s`; expected ES256", alg ? alg : "(none)");
       goto out;
     }
   if (kid == NULL)
     {
-      ret = ar_make_error (err, EINVAL, "the JWT header has no kid");
+      ret = ar_make_error (err, 0, "the JWT header has no kid");
       goto out;
     }
 
@@ -413,23 +417,23 @@ ar_spiffe_jwt_verify (const char *token, const char *jwt_bundle_json, const char
   exp = json_object_get (payload, "exp");
   if (!json_is_integer (exp))
     {
-      ret = ar_make_error (err, EINVAL, "the JWT has no exp claim");
+      ret = ar_make_error (err, 0, "the JWT has no exp claim");
       goto out;
     }
   if (json_integer_value (exp) <= (json_int_t) time (NULL))
     {
-      ret = ar_make_error (err, EINVAL, "the JWT expired at %lld", (long long) json_integer_value (exp));
+      ret = ar_make_error (err, 0, "the JWT expired at %lld", (long long) json_integer_value (exp));
       goto out;
     }
   if (!audience_matches (json_object_get (payload, "aud"), audience))
     {
-      ret = ar_make_error (err, EINVAL, "the JWT audience does not contain `%s`", audience);
+      ret = ar_make_error (err, 0, "the JWT audience does not contain `%s`", audience);
       goto out;
     }
   subject = json_string_value (json_object_get (payload, "sub"));
   if (subject == NULL)
     {
-      ret = ar_make_error (err, EINVAL, "the JWT has no sub claim");
+      ret = ar_make_error (err, 0, "the JWT has no sub claim");
       goto out;
     }
   ret = ar_spiffe_id_check (subject, NULL, err);

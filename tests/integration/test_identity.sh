@@ -1,0 +1,155 @@
+# The local SPIFFE CA: `ca init` and `ca mint`, with every file checked by
+# the openssl command line tool rather than by agentrun's own code.
+
+# Skips the test for runtimes without the ca command (runc, crun).
+require_ca_command() {
+  require_cmd openssl basenc jq
+  "$RUNTIME" ca --help >/dev/null 2>&1 || skip "$(basename "$RUNTIME") has no ca command"
+}
+
+# Decodes base64url without padding from stdin.
+b64url_decode() {
+  local text
+  text=$(cat)
+  while [ $(( ${#text} % 4 )) != 0 ]; do text+="="; done
+  basenc --base64url -d <<<"$text"
+}
+
+# Prints a DER INTEGER for the big-endian unsigned HEX value.
+der_integer() {
+  local hex=$1
+  while [ "${hex:0:2}" = 00 ] && [ ${#hex} -gt 2 ]; do hex=${hex:2}; done
+  case ${hex:0:1} in [89A-F]) hex="00$hex" ;; esac
+  printf '02%02X%s' $(( ${#hex} / 2 )) "$hex"
+}
+
+# Verifies the ES256 signature of the JWT in file TOKEN with the JWK of
+# kid KID in the JWK set BUNDLE, with openssl: the JWK becomes a PEM public
+# key and the raw r||s signature a DER ECDSA-Sig-Value.
+verify_jwt_with_openssl() {
+  local token=$1 bundle=$2 kid=$3 dir=$AR_TEST_DIR/jwt
+  local x y sig r s body
+  mkdir -p "$dir"
+  x=$(jq -r --arg kid "$kid" '.keys[] | select(.kid == $kid) | .x' "$bundle" | b64url_decode | basenc --base16 -w0)
+  y=$(jq -r --arg kid "$kid" '.keys[] | select(.kid == $kid) | .y' "$bundle" | b64url_decode | basenc --base16 -w0)
+  assert_eq "${#x}" 64 "hex length of the JWK x coordinate"
+  assert_eq "${#y}" 64 "hex length of the JWK y coordinate"
+  # SubjectPublicKeyInfo of an id-ecPublicKey on prime256v1, uncompressed point.
+  printf '3059301306072A8648CE3D020106082A8648CE3D030107034200%s%s' "04$x" "$y" | basenc --base16 -d >"$dir/pub.der"
+  openssl pkey -pubin -inform DER -in "$dir/pub.der" -out "$dir/pub.pem"
+
+  sig=$(cut -d. -f3 "$token" | b64url_decode | basenc --base16 -w0)
+  assert_eq "${#sig}" 128 "hex length of the ES256 signature (raw r||s)"
+  r=$(der_integer "${sig:0:64}")
+  s=$(der_integer "${sig:64:64}")
+  body="$r$s"
+  printf '30%02X%s' $(( ${#body} / 2 )) "$body" | basenc --base16 -d >"$dir/sig.der"
+  cut -d. -f1,2 "$token" | tr -d '\n' >"$dir/input"
+  openssl dgst -sha256 -verify "$dir/pub.pem" -signature "$dir/sig.der" "$dir/input" >/dev/null ||
+    fail "openssl does not verify the JWT-SVID signature"
+}
+
+test_ca_init_makes_a_spiffe_ca() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca text
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  assert_eq "$(stat -c %a "$ca/ca_key.pem")" 600 "mode of ca_key.pem"
+  assert_eq "$(stat -c %a "$ca/jwt_key.pem")" 600 "mode of jwt_key.pem"
+
+  text=$(openssl x509 -in "$ca/ca.pem" -noout -text)
+  assert_contains "$text" "Public-Key: (256 bit)"
+  assert_contains "$text" "NIST CURVE: P-256"
+  assert_match "$(grep -A1 'Basic Constraints' <<<"$text")" "critical" "basicConstraints"
+  assert_contains "$text" "CA:TRUE"
+  assert_match "$(grep -A1 'X509v3 Key Usage' <<<"$text")" "critical" "keyUsage"
+  assert_match "$(grep -A1 'X509v3 Key Usage' <<<"$text" | tail -1)" "^ *Certificate Sign, CRL Sign$" "keyUsage"
+  assert_contains "$text" "URI:spiffe://example.org"
+  openssl verify -CAfile "$ca/ca.pem" "$ca/ca.pem" >/dev/null || fail "the CA certificate is not self-signed"
+  jq -e '.keys[0] | .kty == "EC" and .crv == "P-256" and .use == "jwt-svid" and (.kid | length > 0)' \
+    "$ca/jwt_bundle.json" >/dev/null || fail "jwt_bundle.json is not a P-256 JWK set: $(cat "$ca/jwt_bundle.json")"
+
+  # A second init leaves the CA as it was.
+  local before
+  before=$(sha256sum "$ca/ca.pem")
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_failure "exists"
+  assert_eq "$(sha256sum "$ca/ca.pem")" "$before" "ca.pem after a second init"
+}
+
+test_ca_mint_x509_svid() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca out=$AR_TEST_DIR/out text start end
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  rt_capture ca mint --dir "$ca" --spiffe-id spiffe://example.org/ns/team-a/sa/agent --out "$out"
+  expect_success "ca mint"
+
+  assert_eq "$(stat -c %a "$out/svid_key.pem")" 400 "mode of svid_key.pem"
+  assert_eq "$(stat -c %a "$out/svid.pem")" 644 "mode of svid.pem"
+  [ ! -e "$out/jwt_svid.token" ] || fail "jwt_svid.token written without --audience"
+  cmp -s "$out/svid_bundle.pem" "$ca/ca.pem" || fail "svid_bundle.pem is not the CA certificate"
+
+  openssl verify -CAfile "$out/svid_bundle.pem" "$out/svid.pem" >/dev/null || fail "openssl verify failed"
+  openssl verify -purpose sslclient -CAfile "$out/svid_bundle.pem" "$out/svid.pem" >/dev/null ||
+    fail "the SVID is not valid for TLS clients"
+  openssl verify -purpose sslserver -CAfile "$out/svid_bundle.pem" "$out/svid.pem" >/dev/null ||
+    fail "the SVID is not valid for TLS servers"
+
+  text=$(openssl x509 -in "$out/svid.pem" -noout -text)
+  assert_eq "$(grep -o 'URI:[^, ]*' <<<"$text")" "URI:spiffe://example.org/ns/team-a/sa/agent" "the URI SANs"
+  assert_contains "$text" "CA:FALSE"
+  assert_match "$(grep -A1 'X509v3 Key Usage' <<<"$text")" "critical" "keyUsage"
+  assert_match "$(grep -A1 'X509v3 Key Usage' <<<"$text" | tail -1)" "^ *Digital Signature$" "keyUsage"
+  assert_contains "$text" "TLS Web Server Authentication, TLS Web Client Authentication"
+  assert_contains "$text" "NIST CURVE: P-256"
+
+  start=$(date -d "$(openssl x509 -in "$out/svid.pem" -noout -startdate | cut -d= -f2)" +%s)
+  end=$(date -d "$(openssl x509 -in "$out/svid.pem" -noout -enddate | cut -d= -f2)" +%s)
+  assert_eq "$((end - start))" 3600 "default SVID lifetime in seconds"
+
+  [ "$(openssl pkey -in "$out/svid_key.pem" -pubout)" = "$(openssl x509 -in "$out/svid.pem" -noout -pubkey)" ] ||
+    fail "svid_key.pem does not match svid.pem"
+}
+
+test_ca_mint_jwt_svid() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca out=$AR_TEST_DIR/out header payload
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  rt_capture ca mint --dir "$ca" --spiffe-id spiffe://example.org/agent --ttl 120 \
+    --audience tickets.example.org --audience mail.example.org --out "$out"
+  expect_success "ca mint"
+  assert_eq "$(stat -c %a "$out/jwt_svid.token")" 400 "mode of jwt_svid.token"
+
+  header=$(cut -d. -f1 "$out/jwt_svid.token" | b64url_decode)
+  payload=$(cut -d. -f2 "$out/jwt_svid.token" | b64url_decode)
+  assert_eq "$(jq -r .alg <<<"$header")" ES256 "JWT alg"
+  assert_eq "$(jq -r .sub <<<"$payload")" spiffe://example.org/agent "JWT sub"
+  assert_eq "$(jq -c .aud <<<"$payload")" '["tickets.example.org","mail.example.org"]' "JWT aud"
+  assert_eq "$(jq '.exp - .iat' <<<"$payload")" 120 "JWT lifetime"
+  verify_jwt_with_openssl "$out/jwt_svid.token" "$ca/jwt_bundle.json" "$(jq -r .kid <<<"$header")"
+}
+
+test_ca_errors() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca out=$AR_TEST_DIR/out
+  rt_capture ca init --trust-domain Example.ORG --dir "$ca"
+  expect_failure "trust domain .*lowercase"
+  [ ! -e "$ca" ] || fail "a failed init left $ca"
+
+  rt_capture ca mint --dir "$AR_TEST_DIR/missing" --spiffe-id spiffe://example.org/a --out "$out"
+  expect_failure "cannot open CA folder .*agentrun ca init"
+
+  rt_capture ca init --trust-domain example.org --dir "$ca" --ttl 1
+  expect_success "ca init"
+  rt_capture ca mint --dir "$ca" --spiffe-id spiffe://other.org/a --out "$out"
+  expect_failure "not in the CA's trust domain"
+  rt_capture ca mint --dir "$ca" --spiffe-id spiffe://example.org/a?b --out "$out"
+  expect_failure "query"
+
+  sleep 2
+  rt_capture ca mint --dir "$ca" --spiffe-id spiffe://example.org/a --out "$out"
+  expect_failure "expired"
+  [ ! -e "$out" ] || fail "a failed mint left $out"
+}

@@ -153,3 +153,66 @@ test_ca_errors() {
   expect_failure "expired"
   [ ! -e "$out" ] || fail "a failed mint left $out"
 }
+
+# Adds the identity annotations to BUNDLE: the policy JSON that `agentrun
+# policy compile` writes, and the CA folder CA_DIR.
+add_identity_annotations() {
+  local ca_dir=$1 policy
+  policy=$(jq -nc '{trust_domain: "example.org",
+                    id_template: "spiffe://example.org/agent/{container_id}/{annotation:team}",
+                    svid_dir: "/run/spiffe", jwt_audiences: ["svc.example.org"], lifetime_seconds: 600}')
+  config_edit '.annotations += {"agentrun.policy.identity": $p, "agentrun.identity.ca": $ca, "team": "blue"}' \
+    --arg p "$policy" --arg ca "$ca_dir"
+}
+
+test_identity_installed_at_create() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca out=$AR_TEST_DIR/out text
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  make_bundle
+  share_dir out
+  add_identity_annotations "$ca"
+  config_edit '.process.user = {uid: 1000, gid: 1000}'
+  run_script 'd=$AGENTRUN_SVID_DIR; echo "dir=$d"; ls -ln "$d"; grep " $d " /proc/mounts
+              cp "$d/svid.pem" "$d/svid_bundle.pem" "$d/jwt_svid.token" /out/ && cat "$d/svid_key.pem" >/out/key.pem'
+
+  assert_contains "$OUT" "dir=/run/spiffe"
+  assert_match "$OUT" "^tmpfs /run/spiffe tmpfs " "mount of the SVID folder"
+  assert_match "$OUT" "-r-------- +1 1000 +1000 .* svid_key.pem" "svid_key.pem listing"
+  assert_match "$OUT" "-r-------- +1 1000 +1000 .* jwt_svid.token" "jwt_svid.token listing"
+  assert_match "$OUT" "-rw-r--r-- +1 1000 +1000 .* svid.pem" "svid.pem listing"
+
+  openssl verify -CAfile "$ca/ca.pem" "$out/svid.pem" >/dev/null || fail "the installed SVID does not verify"
+  text=$(openssl x509 -in "$out/svid.pem" -noout -text)
+  assert_eq "$(grep -o 'URI:[^, ]*' <<<"$text")" "URI:spiffe://example.org/agent/$ID/blue" "the URI SAN"
+  [ "$(openssl pkey -in "$out/key.pem" -pubout)" = "$(openssl x509 -in "$out/svid.pem" -noout -pubkey)" ] ||
+    fail "the installed key does not match the SVID"
+  assert_eq "$(cut -d. -f2 "$out/jwt_svid.token" | b64url_decode | jq -c .aud)" '["svc.example.org"]' "JWT aud"
+
+  # The files were in the container's tmpfs only, not in the bundle.
+  [ -z "$(ls -A "$BUNDLE/rootfs/run/spiffe")" ] || fail "SVID files left in the rootfs: $(ls -A "$BUNDLE/rootfs/run/spiffe")"
+  assert_no_leftovers "$ID"
+}
+
+test_identity_missing_ca_stops_create() {
+  require_ca_command
+  make_bundle
+  add_identity_annotations "$AR_TEST_DIR/no-such-ca"
+  run_container
+  expect_failure "SPIFFE identity.*cannot open CA folder"
+  assert_no_leftovers "$ID"
+}
+
+test_identity_expired_ca_stops_create() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca
+  rt_capture ca init --trust-domain example.org --dir "$ca" --ttl 1
+  expect_success "ca init"
+  make_bundle
+  add_identity_annotations "$ca"
+  sleep 2
+  run_container
+  expect_failure "CA certificate .* expired"
+  assert_no_leftovers "$ID"
+}

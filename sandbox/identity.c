@@ -160,7 +160,7 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
       return ar_error_wrap (err, "cannot give the container its SPIFFE identity");
     }
 
-  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, spiffe_id, svid_dir);
+  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, spiffe_id, identity->svid_dir);
   *out = identity;
   return 0;
 }

@@ -216,3 +216,56 @@ test_identity_expired_ca_stops_create() {
   expect_failure "CA certificate .* expired"
   assert_no_leftovers "$ID"
 }
+
+test_identity_key_hidden_from_other_users() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  make_bundle
+  add_identity_annotations "$ca"
+  config_edit '.process.user = {uid: 1000, gid: 1000}'
+  set_args /bin/sleep 60
+  rt_capture run --detach --bundle "$BUNDLE" "$ID"
+  expect_success "run --detach"
+
+  rt_capture exec --user 1000:1000 "$ID" /bin/cat /run/spiffe/svid_key.pem
+  expect_success "the container's user reads its key"
+  assert_contains "$OUT" "BEGIN PRIVATE KEY"
+  rt_capture exec --user 2000:2000 "$ID" /bin/cat /run/spiffe/svid_key.pem
+  expect_failure "Permission denied"
+  assert_not_contains "$OUT" "PRIVATE KEY"
+  rt_capture exec --user 2000:2000 "$ID" /bin/cat /run/spiffe/jwt_svid.token
+  expect_failure "Permission denied"
+  rt_capture exec --user 2000:2000 "$ID" /bin/cat /run/spiffe/svid.pem
+  expect_success "another user reads the public certificate"
+
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
+  assert_no_leftovers "$ID"
+}
+
+test_identity_invalid_id_stops_create() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  make_bundle
+  add_identity_annotations "$ca"
+  config_edit '.annotations.team = "blue/../admin"'
+  run_container
+  expect_failure "placeholder \{annotation:team\} contains \`/\`"
+  assert_no_leftovers "$ID"
+}
+
+test_identity_other_trust_domain_stops_create() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca
+  rt_capture ca init --trust-domain other.org --dir "$ca"
+  expect_success "ca init"
+  make_bundle
+  add_identity_annotations "$ca"
+  run_container
+  expect_failure "CA .* is for trust domain \`other.org\`"
+  assert_no_leftovers "$ID"
+}

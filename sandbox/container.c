@@ -53,6 +53,7 @@ struct create_job
   bool state_dir_created;
   struct ar_cgroup *cgroup;
   struct ar_seccomp_program *seccomp;
+  struct ar_identity *identity;
   struct ar_state state;
   pid_t pid;
   int fifo_fd;
@@ -70,6 +71,7 @@ create_job_free (struct create_job *job)
   if (job->console_proxy_fd >= 0)
     close (job->console_proxy_fd);
   ar_seccomp_program_free (job->seccomp);
+  ar_identity_free (job->identity);
   ar_cgroup_free (job->cgroup);
   ar_config_free (job->config);
   free (job->bundle);
@@ -365,6 +367,8 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     return -1;
   if (create_validate (job, console_proxy, err) < 0)
     return -1;
+  if (ar_identity_prepare (job->config, o->id, &job->identity, err) < 0)
+    return -1;
 
   if (ar_state_root_prepare (o->root, err) < 0)
     return -1;
@@ -447,6 +451,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .no_new_keyring = o->no_new_keyring,
       .cgroup = job->cgroup,
       .seccomp = job->seccomp,
+      .identity = job->identity,
       .run_runtime_hooks = run_runtime_hooks,
       .on_cloned = record_cloned,
       .send_seccomp_listener = send_seccomp_listener,

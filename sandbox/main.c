@@ -26,6 +26,7 @@ static const struct ar_verb verbs[] = {
   { "spec", ar_cli_spec, "write a default config.json" },
   { "features", ar_cli_features, "print the features this runtime implements" },
   { "policy", ar_cli_policy, "check, explain, compile and compare sandbox policies" },
+  { "ca", ar_cli_ca, "create a local SPIFFE CA and mint SVIDs from it" },
   { NULL, NULL, NULL },
 };
 

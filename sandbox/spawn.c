@@ -621,6 +621,12 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (config->linux_config.namespaces[AR_NS_MOUNT].present && ar_rootfs_prepare (&rootfs, err) < 0)
     return -1;
 
+  /* ar_identity_prepare made sure that a container with an identity has a
+   * mount namespace and a process. */
+  if (req->identity != NULL
+      && ar_identity_install (req->identity, req->rootfs, process->user.uid, process->user.gid, err) < 0)
+    return -1;
+
   if (config->hooks[AR_HOOK_PRESTART].n_hooks > 0 || config->hooks[AR_HOOK_CREATE_RUNTIME].n_hooks > 0)
     {
       if (sync_send (ctx->sync_fd, SYNC_HOOKS_REQUEST, 0, NULL, true) < 0)

@@ -10,6 +10,7 @@
 #include "cgroup.h"
 #include "oci/config.h"
 #include "oci/error.h"
+#include "identity.h"
 #include "seccomp_filter.h"
 
 struct ar_spawn_request
@@ -25,6 +26,7 @@ struct ar_spawn_request
   bool no_new_keyring;
   struct ar_cgroup *cgroup;                      /* may be NULL */
   const struct ar_seccomp_program *seccomp;      /* may be NULL */
+  const struct ar_identity *identity;            /* SVIDs to install, or NULL */
 
   /* Called in the runtime when the container process has its mounts ready,
    * to run the prestart and createRuntime hooks; pid is the container's. */

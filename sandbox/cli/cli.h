@@ -48,6 +48,7 @@ int ar_cli_ps (struct ar_global_options *global, int argc, char **argv, ar_error
 int ar_cli_update (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 int ar_cli_events (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 int ar_cli_policy (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
+int ar_cli_ca (struct ar_global_options *global, int argc, char **argv, ar_error_t *err);
 
 /* Shared by the verbs: a usage error naming the verb and pointing at
  * --help. */

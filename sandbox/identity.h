@@ -1,0 +1,41 @@
+/* A SPIFFE identity for the container: minted by the runtime before the
+ * container process starts, from the policy's annotations, and written by
+ * the container process into a tmpfs inside the rootfs. */
+#ifndef AGENTRUN_IDENTITY_H
+#define AGENTRUN_IDENTITY_H
+
+#include <sys/types.h>
+
+#include "oci/config.h"
+#include "oci/error.h"
+
+/* The annotation that names the local CA folder (made by `agentrun ca
+ * init`) that signs the container's SVIDs. */
+#define AR_IDENTITY_ANNOTATION_CA "agentrun.identity.ca"
+/* The annotation that the policy compiler writes with the identity
+ * settings, as JSON. */
+#define AR_IDENTITY_ANNOTATION_POLICY "agentrun.policy.identity"
+/* The environment variable that contains the SVID folder's path. */
+#define AR_IDENTITY_ENV "AGENTRUN_SVID_DIR"
+
+struct ar_identity;
+
+/* Reads the identity annotations of config and, when there is an identity
+ * policy, mints the container's SVIDs and adds AR_IDENTITY_ENV to
+ * process.env.  *out is NULL without an identity policy or without
+ * process, and also when no annotation names a CA folder, which logs a
+ * warning.  Fails, so that the container does not start, when the policy
+ * is invalid, the CA is missing, expired or of another trust domain, or
+ * the ID is invalid. */
+int ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
+                         ar_error_t *err);
+
+/* Mounts a tmpfs at the identity's folder inside rootfs and writes the
+ * SVID files there, owned by uid:gid.  Runs in the container process,
+ * in its mount namespace, before pivot_root. */
+int ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid,
+                         ar_error_t *err);
+
+void ar_identity_free (struct ar_identity *identity);
+
+#endif

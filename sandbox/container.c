@@ -22,6 +22,7 @@
 #include "exec_guard.h"
 #include "hooks.h"
 #include "namespaces.h"
+#include "net/egress.h"
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
@@ -53,6 +54,7 @@ struct create_job
   bool state_dir_created;
   struct ar_cgroup *cgroup;
   struct ar_seccomp_program *seccomp;
+  struct ar_egress_policy *egress; /* from agentrun.policy.network, or NULL */
   struct ar_state state;
   pid_t pid;
   int fifo_fd;
@@ -70,6 +72,7 @@ create_job_free (struct create_job *job)
   if (job->console_proxy_fd >= 0)
     close (job->console_proxy_fd);
   ar_seccomp_program_free (job->seccomp);
+  ar_egress_policy_free (job->egress);
   ar_cgroup_free (job->cgroup);
   ar_config_free (job->config);
   free (job->bundle);
@@ -365,6 +368,9 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     return -1;
   if (create_validate (job, console_proxy, err) < 0)
     return -1;
+  if (ar_egress_policy_from_config (job->config, &job->egress, err) < 0
+      || (job->egress && ar_egress_check_config (job->egress, job->config, err) < 0))
+    return ar_error_wrap (err, "%s/config.json", job->bundle);
 
   if (ar_state_root_prepare (o->root, err) < 0)
     return -1;
@@ -461,6 +467,12 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       }
     job->pid = pid;
   }
+
+  /* The container process now waits on the exec FIFO, so the network
+   * policy is in place before anything of the container runs; a failure
+   * here kills the process in the rollback. */
+  if (job->egress && ar_egress_apply_pid (job->egress, job->pid, err) < 0)
+    return ar_error_wrap (err, "container `%s`", o->id);
 
   if (job->console_fd >= 0)
     {

@@ -417,17 +417,24 @@ ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_c
 {
   const struct ar_namespace *net = &config->linux_config.namespaces[AR_NS_NETWORK];
   const struct ar_capabilities *caps = config->process ? config->process->capabilities : NULL;
-  const uint64_t net_admin = UINT64_C (1) << CAP_NET_ADMIN;
+  uint64_t granted = 0;
 
   if (policy->mode == AR_EGRESS_MODE_HOST)
     return 0;
   if (!net->present)
     return ar_make_error (err, EINVAL, FIELD ".mode: a network policy needs a network namespace; add "
                           "{\"type\": \"network\"} to linux.namespaces or set the policy's network.mode to host");
-  if (policy->enforce && caps
-      && ((caps->bounding | caps->effective | caps->permitted | caps->ambient | caps->inheritable) & net_admin))
+
+  if (caps)
+    granted = caps->bounding | caps->effective | caps->permitted | caps->ambient | caps->inheritable;
+  if (policy->enforce && (granted & (UINT64_C (1) << CAP_NET_ADMIN)))
     return ar_make_error (err, EPERM, "process.capabilities: CAP_NET_ADMIN would let the agent remove its network "
                           "policy; drop it from every capability set");
+  /* Packet sockets send frames below the IP layer, where the table's
+   * hooks never see them. */
+  if (policy->enforce && (granted & (UINT64_C (1) << CAP_NET_RAW)))
+    return ar_make_error (err, EPERM, "process.capabilities: CAP_NET_RAW would let the agent bypass its network "
+                          "policy with packet sockets; drop it from every capability set");
   for (size_t i = 0; i < policy->n_egress; i++)
     if (policy->egress[i].domain)
       ar_warn (FIELD ".egress[%zu]: the domain rule for `%s` is not enforced yet, so its connections are dropped",

@@ -80,7 +80,8 @@ int ar_egress_policy_from_config (const struct ar_config *config, struct ar_egre
 char *ar_egress_ruleset (const struct ar_egress_policy *policy);
 
 /* Refuses configs that would let the container undo or bypass the table:
- * no network namespace of its own, or CAP_NET_ADMIN in its capabilities. */
+ * no network namespace of its own, or CAP_NET_ADMIN or CAP_NET_RAW in its
+ * capabilities (in audit mode, both pass). */
 int ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_config *config, ar_error_t *err);
 
 /* Installs the table in the network namespace open at netns_fd, from a

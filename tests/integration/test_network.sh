@@ -224,6 +224,50 @@ test_refuses_cap_net_admin() {
   assert_no_leftovers "$ID"
 }
 
+test_refuses_cap_net_raw() {
+  net_require
+  make_bundle
+  config_edit '.annotations["agentrun.policy.network"] = $policy
+    | .process.capabilities.permitted += ["CAP_NET_RAW"]' --arg policy "$(net_policy true '[]')"
+  rt_capture create --bundle "$BUNDLE" "$ID"
+  expect_failure "CAP_NET_RAW"
+  assert_no_leftovers "$ID"
+}
+
+# A UDP server for the test host: prints the address that each datagram
+# reached, on every address given, at port 53.
+UDP_SERVER='import select, socket, sys
+socks = []
+for address in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((address, 53))
+    socks.append(s)
+while True:
+    for s in select.select(socks, [], [])[0]:
+        s.recvfrom(512)
+        print(s.getsockname()[0], flush=True)'
+
+test_udp_outside_rules_dropped() {
+  require_cmd python3
+  net_setup
+  net_bundle "$(net_policy true "[$(egress_rule "$NET_SERVER/32" 53 udp)]")"
+  spawn ip netns exec "$ID-s" python3 -c "$UDP_SERVER" "$NET_SERVER" "$NET_SERVER_OTHER" >"$AR_TEST_DIR/udp.log"
+  local i
+  for ((i = 0; i < 100; i++)); do
+    ip netns exec "$ID-s" ss -Hlun "sport = :53" | grep -q "$NET_SERVER_OTHER" && break
+    sleep 0.05
+  done
+  # busybox nslookup sends its queries over UDP to port 53 of the server.
+  run_script 'for server in "$@"; do nslookup -timeout=1 -retry=1 agentrun.test "$server" >/dev/null 2>&1; done
+    ping -c 1 -W 1 "$1" 2>&1 || true' "$NET_SERVER" "$NET_SERVER_OTHER"
+  # busybox ping needs a raw socket, and so CAP_NET_RAW, which create
+  # refuses together with a network policy.
+  assert_contains "$OUT" "permission denied" "ping without CAP_NET_RAW"
+  assert_contains "$(cat "$AR_TEST_DIR/udp.log")" "$NET_SERVER" "UDP datagrams to the allowed address"
+  assert_not_contains "$(cat "$AR_TEST_DIR/udp.log")" "$NET_SERVER_OTHER" "UDP datagrams to the other address"
+  [ "$(deny_count "$ID-c")" -gt 0 ] || fail "the deny chain counted no packets"
+}
+
 test_refuses_host_network_namespace() {
   net_require
   make_bundle

@@ -303,3 +303,35 @@ test_mode_host_installs_nothing() {
   rt_capture delete --force "$ID"
   expect_success "delete --force"
 }
+
+# The example agent's config.json (not the tests' base config), which asks
+# for nothing beyond this policy.
+test_policy_file_reaches_only_listed_server() {
+  net_setup
+  cat >"$AR_TEST_DIR/policy.yaml" <<POLICY
+name: network-test
+version: 1
+description: Reaches one server of the network test.
+mode: enforce
+filesystem:
+  readwrite_paths: [/tmp, /workspace]
+process:
+  capabilities: [CAP_NET_BIND_SERVICE]
+network:
+  mode: allowlist
+  egress:
+    - cidr: $NET_SERVER
+      ports: [8080]
+POLICY
+  make_bundle
+  cp "$AR_TEMPLATE/config.json" "$BUNDLE/config.json"
+  config_edit '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
+    + [{type: "network", path: $path}]' --arg path "/run/netns/$ID-c"
+  set_script "$PROBE_SCRIPT" "$NET_SERVER" 8080 "$NET_SERVER" 8081 "$NET_SERVER_OTHER" 8080
+  run_container --policy "$AR_TEST_DIR/policy.yaml"
+  expect_success "run with --policy"
+  assert_contains "$OUT" "$NET_SERVER 8080 open" "the server the policy lists"
+  assert_contains "$OUT" "$NET_SERVER 8081 closed" "another port"
+  assert_contains "$OUT" "$NET_SERVER_OTHER 8080 closed" "another address"
+  assert_no_leftovers "$ID"
+}

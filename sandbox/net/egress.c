@@ -8,6 +8,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <jansson.h>
 #include <linux/capability.h>
 #include <nftables/libnftables.h>
@@ -58,6 +61,7 @@ ar_egress_policy_free (struct ar_egress_policy *policy)
     rule_clear (&policy->ingress[i]);
   free (policy->egress);
   free (policy->ingress);
+  free (policy->host_addresses);
   free (policy);
 }
 
@@ -104,15 +108,11 @@ parse_cidr (const char *text, int *family, unsigned char addr[16], unsigned int 
   return 0;
 }
 
-/* Whether the range of rule lies inside the protected range. */
+/* Whether the range of rule lies inside the range family/addr/prefix. */
 static bool
-rule_inside (const struct ar_egress_rule *rule, const struct protected_range *range)
+rule_inside (const struct ar_egress_rule *rule, int family, const unsigned char addr[16], unsigned int prefix)
 {
-  unsigned char addr[16];
-  unsigned int prefix;
-  int family;
-
-  if (parse_cidr (range->text, &family, addr, &prefix) < 0 || family != rule->family || rule->prefix < prefix)
+  if (family != rule->family || rule->prefix < prefix)
     return false;
   for (unsigned int bit = 0; bit < prefix; bit++)
     if ((addr[bit / 8] ^ rule->addr[bit / 8]) & (0x80 >> (bit % 8)))
@@ -121,11 +121,25 @@ rule_inside (const struct ar_egress_rule *rule, const struct protected_range *ra
 }
 
 static bool
-rule_is_protected (const struct ar_egress_rule *rule)
+rule_is_protected (const struct ar_egress_policy *policy, const struct ar_egress_rule *rule)
 {
   for (size_t i = 0; i < sizeof (protected_ranges) / sizeof (protected_ranges[0]); i++)
-    if (rule_inside (rule, &protected_ranges[i]))
-      return true;
+    {
+      unsigned char addr[16];
+      unsigned int prefix;
+      int family;
+
+      if (parse_cidr (protected_ranges[i].text, &family, addr, &prefix) == 0
+          && rule_inside (rule, family, addr, prefix))
+        return true;
+    }
+  for (size_t i = 0; i < policy->n_host_addresses; i++)
+    {
+      const struct ar_egress_address *host = &policy->host_addresses[i];
+
+      if (rule_inside (rule, host->family, host->addr, host->family == AF_INET ? 32 : 128))
+        return true;
+    }
   return false;
 }
 
@@ -384,14 +398,21 @@ ar_egress_ruleset (const struct ar_egress_policy *policy)
   append_chain_head (buf, "output", "oif");
   if (policy->mode == AR_EGRESS_MODE_ALLOWLIST)
     for (size_t i = 0; i < policy->n_egress; i++)
-      if (policy->egress[i].domain == NULL && rule_is_protected (&policy->egress[i]))
+      if (policy->egress[i].domain == NULL && rule_is_protected (policy, &policy->egress[i]))
         append_egress_rule (buf, &policy->egress[i]);
   for (size_t i = 0; i < sizeof (protected_ranges) / sizeof (protected_ranges[0]); i++)
     fprintf (buf, "    %s daddr %s jump deny\n", protected_ranges[i].family == AF_INET ? "ip" : "ip6",
              protected_ranges[i].text);
+  for (size_t i = 0; i < policy->n_host_addresses; i++)
+    {
+      char text[INET6_ADDRSTRLEN];
+
+      inet_ntop (policy->host_addresses[i].family, policy->host_addresses[i].addr, text, sizeof (text));
+      fprintf (buf, "    %s daddr %s jump deny\n", policy->host_addresses[i].family == AF_INET ? "ip" : "ip6", text);
+    }
   if (policy->mode == AR_EGRESS_MODE_ALLOWLIST)
     for (size_t i = 0; i < policy->n_egress; i++)
-      if (policy->egress[i].domain == NULL && !rule_is_protected (&policy->egress[i]))
+      if (policy->egress[i].domain == NULL && !rule_is_protected (policy, &policy->egress[i]))
         append_egress_rule (buf, &policy->egress[i]);
   /* TODO: domain rules need the DNS responder that fills nftables sets
    * with the addresses it resolves; until then they open nothing. */
@@ -526,7 +547,50 @@ ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, ar_e
 }
 
 int
-ar_egress_apply_pid (const struct ar_egress_policy *policy, pid_t pid, ar_error_t *err)
+ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_t *err)
+{
+  struct ifaddrs *list, *ifa;
+  size_t n = 0;
+
+  if (getifaddrs (&list) < 0)
+    return ar_make_error (err, errno, "cannot list the host's network addresses");
+  for (ifa = list; ifa; ifa = ifa->ifa_next)
+    n++;
+  free (policy->host_addresses);
+  policy->host_addresses = ar_xmalloc0 (sizeof (policy->host_addresses[0]) * (n + 1));
+  policy->n_host_addresses = 0;
+
+  for (ifa = list; ifa; ifa = ifa->ifa_next)
+    {
+      struct ar_egress_address *out = &policy->host_addresses[policy->n_host_addresses];
+
+      if (ifa->ifa_addr == NULL || (ifa->ifa_flags & IFF_LOOPBACK))
+        continue;
+      if (ifa->ifa_addr->sa_family == AF_INET)
+        {
+          out->family = AF_INET;
+          memcpy (out->addr, &((struct sockaddr_in *) ifa->ifa_addr)->sin_addr, 4);
+        }
+      else if (ifa->ifa_addr->sa_family == AF_INET6)
+        {
+          const struct in6_addr *a6 = &((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr;
+
+          /* Link-local addresses are closed as a range already. */
+          if (IN6_IS_ADDR_LINKLOCAL (a6))
+            continue;
+          out->family = AF_INET6;
+          memcpy (out->addr, a6, 16);
+        }
+      else
+        continue;
+      policy->n_host_addresses++;
+    }
+  freeifaddrs (list);
+  return 0;
+}
+
+int
+ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, ar_error_t *err)
 {
   cleanup_free char *path = ar_xasprintf ("/proc/%d/ns/net", (int) pid);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -541,5 +605,7 @@ ar_egress_apply_pid (const struct ar_egress_policy *policy, pid_t pid, ar_error_
   if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
     return ar_make_error (err, EINVAL, FIELD ": the container shares the runtime's network namespace, where "
                           "agentrun never installs rules; give it a network namespace of its own");
+  if (ar_egress_collect_host_addresses (policy, err) < 0)
+    return -1;
   return ar_egress_apply_netns (policy, fd, err);
 }

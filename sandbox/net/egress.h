@@ -55,6 +55,14 @@ struct ar_egress_rule
   char *origin; /* the policy's FILE:LINE, or NULL */
 };
 
+/* One address of the host, closed to the container unless a rule lists
+ * exactly that address. */
+struct ar_egress_address
+{
+  int family;
+  unsigned char addr[16];
+};
+
 struct ar_egress_policy
 {
   enum ar_egress_mode mode;
@@ -63,6 +71,8 @@ struct ar_egress_policy
   size_t n_egress;
   struct ar_egress_rule *ingress; /* ports and protocol only */
   size_t n_ingress;
+  struct ar_egress_address *host_addresses; /* filled by ar_egress_collect_host_addresses */
+  size_t n_host_addresses;
 };
 
 /* Parses the JSON of the annotation.  Errors name the field, as in
@@ -84,13 +94,17 @@ char *ar_egress_ruleset (const struct ar_egress_policy *policy);
  * capabilities (in audit mode, both pass). */
 int ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_config *config, ar_error_t *err);
 
+/* Lists the addresses of the runtime's network namespace, except loopback
+ * and IPv6 link-local ones, into policy->host_addresses. */
+int ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_t *err);
+
 /* Installs the table in the network namespace open at netns_fd, from a
  * short-lived child process that joins it, so that the runtime itself
  * never leaves its own namespace. */
 int ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, ar_error_t *err);
 
-/* Same, in the network namespace of process pid; refuses when that is the
- * runtime's own namespace. */
-int ar_egress_apply_pid (const struct ar_egress_policy *policy, pid_t pid, ar_error_t *err);
+/* Same, in the network namespace of process pid, with the runtime's own
+ * addresses closed; refuses when that is the runtime's own namespace. */
+int ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, ar_error_t *err);
 
 #endif

@@ -88,6 +88,21 @@ wait_listen() {
   fail "nothing listens on port $2 in $1"
 }
 
+# Runs the runtime as rt_capture does, but in network namespace NETNS
+# (nsenter, unlike ip netns exec, keeps the mounts, and so the cgroups).
+rt_capture_in_netns() {
+  local netns=$1
+  shift
+  RC=0
+  timeout -k 5 30 nsenter --net="/run/netns/$netns" "$RUNTIME" --root "$AR_ROOT" "$@" \
+    >"$AR_TEST_DIR/.out" 2>"$AR_TEST_DIR/.err" </dev/null || RC=$?
+  OUT=$(cat "$AR_TEST_DIR/.out")
+  ERR=$(cat "$AR_TEST_DIR/.err")
+  echo "+ runtime $* in $netns (exit status $RC)" >&2
+  [ "$RC" != 124 ] || fail "runtime $* timed out after 30s"
+  return 0
+}
+
 # Prints the annotation for an allowlist: net_policy ENFORCE EGRESS INGRESS
 # with the rules as JSON lists.
 net_policy() {
@@ -148,6 +163,25 @@ test_link_local_closed_unless_listed() {
   net_bundle "$(net_policy true "[$(egress_rule 0.0.0.0/0 8080), $(egress_rule "$NET_LINK_LOCAL" 8080)]")"
   run_script "$PROBE_SCRIPT" "$NET_LINK_LOCAL" 8080
   assert_contains "$OUT" "$NET_LINK_LOCAL 8080 open" "link-local address listed explicitly"
+}
+
+# The runtime runs in the test host's namespace, so the test host's
+# addresses are the host's own: closed under a wider range, open when a rule
+# lists the address itself.
+test_host_addresses_closed_unless_listed() {
+  net_setup
+  net_bundle "$(net_policy true "[$(egress_rule "$NET_V4_NET" 8080)]")"
+  set_script "$PROBE_SCRIPT" "$NET_SERVER" 8080
+  rt_capture_in_netns "$ID-s" run --bundle "$BUNDLE" "$ID"
+  expect_success "run in the test host's namespace"
+  assert_contains "$OUT" "$NET_SERVER 8080 closed" "host address under a wider range"
+
+  net_bundle "$(net_policy true "[$(egress_rule "$NET_V4_NET" 8080), $(egress_rule "$NET_SERVER" 8080)]")"
+  set_script "$PROBE_SCRIPT" "$NET_SERVER" 8080
+  rt_capture_in_netns "$ID-s" run --bundle "$BUNDLE" "$ID"
+  expect_success "run in the test host's namespace"
+  assert_contains "$OUT" "$NET_SERVER 8080 open" "host address listed"
+  assert_no_leftovers "$ID"
 }
 
 test_audit_mode_lets_through_and_counts() {

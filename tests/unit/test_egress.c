@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,35 @@ test_ruleset_modes (void)
   ar_egress_policy_free (domain);
 }
 
+static void
+test_ruleset_host_addresses (void)
+{
+  struct ar_egress_policy *p = parse_ok ("{\"mode\": \"allowlist\", \"egress\": ["
+                                         "{\"cidr\": \"192.0.2.0/24\"}, {\"cidr\": \"192.0.2.7\"},"
+                                         " {\"cidr\": \"2001:db8::/64\"}]}");
+  cleanup_free char *text = NULL;
+
+  if (p == NULL)
+    return;
+  p->host_addresses = ar_xmalloc0 (2 * sizeof (p->host_addresses[0]));
+  p->host_addresses[0].family = AF_INET;
+  inet_pton (AF_INET, "192.0.2.7", p->host_addresses[0].addr);
+  p->host_addresses[1].family = AF_INET6;
+  inet_pton (AF_INET6, "2001:db8::7", p->host_addresses[1].addr);
+  p->n_host_addresses = 2;
+  text = ar_egress_ruleset (p);
+  CHECK_CONTAINS (text, "ip daddr 192.0.2.7/32 meta l4proto tcp accept");
+  CHECK_CONTAINS (text, "ip daddr 192.0.2.0/24 meta l4proto tcp accept");
+  CHECK_CONTAINS (text, "ip6 daddr 2001:db8::/64 meta l4proto tcp accept");
+
+  /* The rule for exactly the host's address opens it, the wider ranges
+   * come after its denial. */
+  CHECK (position (text, "ip daddr 192.0.2.7/32 meta l4proto tcp accept") < position (text, "ip daddr 192.0.2.7 jump deny"));
+  CHECK (position (text, "ip daddr 192.0.2.7 jump deny") < position (text, "ip daddr 192.0.2.0/24 meta l4proto tcp accept"));
+  CHECK (position (text, "ip6 daddr 2001:db8::7 jump deny") < position (text, "ip6 daddr 2001:db8::/64 meta l4proto tcp accept"));
+  ar_egress_policy_free (p);
+}
+
 /* Loads the ruleset into a network namespace that a child process makes
  * with unshare, and lists it there with nft. */
 static void
@@ -265,6 +295,7 @@ main (void)
     { "egress_parse_errors_name_field", test_parse_errors_name_field },
     { "egress_ruleset_allowlist_order", test_ruleset_allowlist_order },
     { "egress_ruleset_modes", test_ruleset_modes },
+    { "egress_ruleset_host_addresses", test_ruleset_host_addresses },
     { "egress_apply_in_new_namespace", test_apply_in_new_namespace },
     { NULL, NULL },
   };

@@ -73,7 +73,7 @@ policy_freep (struct ar_egress_policy **policy)
 
 #define cleanup_egress_policy __attribute__ ((cleanup (policy_freep)))
 
-/* Parses "ADDRESS/PREFIX" or a bare address; host bits must be zero. */
+/* Parses "ADDRESS/PREFIX" or a bare address.  Host bits must be zero. */
 static int
 parse_cidr (const char *text, int *family, unsigned char addr[16], unsigned int *prefix)
 {
@@ -108,7 +108,7 @@ parse_cidr (const char *text, int *family, unsigned char addr[16], unsigned int 
   return 0;
 }
 
-/* Whether the range of rule lies inside the range family/addr/prefix. */
+/* Returns whether the range of rule lies inside the range family/addr/prefix. */
 static bool
 rule_inside (const struct ar_egress_rule *rule, int family, const unsigned char addr[16], unsigned int prefix)
 {
@@ -334,6 +334,25 @@ append_l4 (FILE *buf, const struct ar_egress_rule *rule, const char *direction)
   fputs (" }", buf);
 }
 
+/* Appends the policy's FILE:LINE as the rule's comment.  The text comes
+ * from config.json, so only plain characters pass into the nft script, and
+ * nft keeps at most 128 bytes. */
+static void
+append_comment (FILE *buf, const char *origin)
+{
+  size_t i;
+
+  fputs (" comment \"", buf);
+  for (i = 0; origin[i] && i < 120; i++)
+    {
+      char c = origin[i];
+      bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr ("._:/-+@", c);
+
+      fputc (plain ? c : '_', buf);
+    }
+  fputs ("\"", buf);
+}
+
 static void
 append_egress_rule (FILE *buf, const struct ar_egress_rule *rule)
 {
@@ -344,7 +363,7 @@ append_egress_rule (FILE *buf, const struct ar_egress_rule *rule)
   append_l4 (buf, rule, "dport");
   fputs (" accept", buf);
   if (rule->origin)
-    fprintf (buf, " comment \"%.100s\"", rule->origin);
+    append_comment (buf, rule->origin);
   fputs ("\n", buf);
 }
 
@@ -415,7 +434,7 @@ ar_egress_ruleset (const struct ar_egress_policy *policy)
       if (policy->egress[i].domain == NULL && !rule_is_protected (policy, &policy->egress[i]))
         append_egress_rule (buf, &policy->egress[i]);
   /* TODO: domain rules need the DNS responder that fills nftables sets
-   * with the addresses it resolves; until then they open nothing. */
+   * with the addresses it resolves.  Until then they open nothing. */
   if (policy->mode == AR_EGRESS_MODE_OPEN)
     fputs ("    accept\n", buf);
   fputs ("    jump deny\n  }\n", buf);
@@ -463,8 +482,8 @@ ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_c
   return 0;
 }
 
-/* Runs in the child: joins the namespace, loads the ruleset, and writes
- * nft's error text to error_fd on failure. */
+/* Joins the namespace and loads the ruleset, in the forked child.  On
+ * failure it writes nft's error text to error_fd. */
 static int __attribute__ ((noreturn))
 apply_child (const char *ruleset, int netns_fd, int error_fd)
 {
@@ -487,7 +506,7 @@ apply_child (const char *ruleset, int netns_fd, int error_fd)
   if (nft_run_cmd_from_buffer (nft, ruleset) != 0)
     {
       message = nft_ctx_get_error_buffer (nft);
-      dprintf (error_fd, "%s", message && *message ? message : "nft refused the ruleset");
+      dprintf (error_fd, "%s", message && *message ? message : "nft rejected the ruleset without a message");
       _exit (1);
     }
   nft_ctx_free (nft);
@@ -541,7 +560,7 @@ ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, ar_e
         message[--used] = '\0';
       return ar_make_error (err, EIO, "cannot install the nftables table inet %s in the container's network "
                             "namespace (does the kernel have nf_tables?): %s",
-                            AR_EGRESS_TABLE, used ? message : "the process failed");
+                            AR_EGRESS_TABLE, used ? message : "the nft process exited without a message");
     }
   return 0;
 }

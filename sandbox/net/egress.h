@@ -17,9 +17,9 @@
 #define AR_EGRESS_ANNOTATION "agentrun.policy.network"
 #define AR_EGRESS_TABLE "agentrun"
 
-/* The NFLOG group that blocked attempts are logged to, in the container's
- * network namespace, with the prefix "agentrun-deny " (or "agentrun-audit "
- * in audit mode, where the attempt passes). */
+/* The NFLOG group of blocked attempts in the container's network namespace,
+ * with the prefix "agentrun-deny " ("agentrun-audit " in audit mode, where
+ * the attempt passes).  The number is arbitrary and unique to agentrun. */
 #define AR_EGRESS_LOG_GROUP 7420
 
 enum ar_egress_mode
@@ -81,7 +81,7 @@ int ar_egress_policy_parse (const char *json_text, struct ar_egress_policy **out
 
 void ar_egress_policy_free (struct ar_egress_policy *policy);
 
-/* Finds the annotation in the config and parses it; *out is NULL when the
+/* Finds the annotation in the config and parses it.  *out is NULL when the
  * config has none. */
 int ar_egress_policy_from_config (const struct ar_config *config, struct ar_egress_policy **out, ar_error_t *err);
 
@@ -89,7 +89,7 @@ int ar_egress_policy_from_config (const struct ar_config *config, struct ar_egre
  * host, where agentrun installs nothing. */
 char *ar_egress_ruleset (const struct ar_egress_policy *policy);
 
-/* Refuses configs that would let the container undo or bypass the table:
+/* Rejects configs that would let the container undo or bypass the table:
  * no network namespace of its own, or CAP_NET_ADMIN or CAP_NET_RAW in its
  * capabilities (in audit mode, both pass). */
 int ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_config *config, ar_error_t *err);
@@ -104,7 +104,7 @@ int ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_
 int ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, ar_error_t *err);
 
 /* Same, in the network namespace of process pid, with the runtime's own
- * addresses closed; refuses when that is the runtime's own namespace. */
+ * addresses closed.  Fails when that is the runtime's own namespace. */
 int ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, ar_error_t *err);
 
 #endif

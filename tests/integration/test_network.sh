@@ -1,12 +1,12 @@
 # Network policy: the annotation agentrun.policy.network becomes the
 # nftables table inet agentrun in the container's network namespace.
 #
-# Each test makes two network namespaces of its own, "$ID-s" (a test host
-# with busybox httpd servers) and "$ID-c" (handed to the container by path,
-# as podman does), joined by a veth pair created inside them, with
-# addresses of 10.213.77.0/29 and fd7a:7200:77::/64 that exist only there.
-# No traffic leaves these namespaces and loopback, and the namespaces go
-# away when the test ends.
+# Each test makes two network namespaces of its own: "$ID-s", a test host
+# with busybox httpd servers, and "$ID-c", which the container joins by path
+# as it would one that podman made.  A veth pair created inside them joins
+# them, with addresses of 10.213.77.0/29 and fd7a:7200:77::/64 that exist
+# only there.  No traffic leaves these namespaces and loopback, and the
+# namespaces are removed when the test ends.
 
 NET_V4_NET=10.213.77.0/29
 NET_SERVER=10.213.77.1
@@ -235,8 +235,8 @@ test_table_in_new_namespace_cannot_be_removed() {
   expect_success "start"
   wait_file "$AR_TEST_DIR/out/log"
   assert_match "$(cat "$AR_TEST_DIR/out/log")" "[Oo]peration not permitted" "ip in the container"
-  # nft with the container's namespace and without CAP_NET_ADMIN, as the
-  # container's processes run: the kernel refuses to flush the table.
+  # nft in the container's namespace without CAP_NET_ADMIN, as the
+  # container's processes run: the kernel rejects the flush.
   if nsenter -t "$pid" -n setpriv --bounding-set=-all --inh-caps=-all nft flush ruleset 2>"$AR_TEST_DIR/nft.err"; then
     fail "nft flush ruleset without CAP_NET_ADMIN succeeded"
   fi
@@ -248,7 +248,7 @@ test_table_in_new_namespace_cannot_be_removed() {
   assert_no_leftovers "$ID"
 }
 
-test_refuses_cap_net_admin() {
+test_rejects_cap_net_admin() {
   net_require
   make_bundle
   config_edit '.annotations["agentrun.policy.network"] = $policy
@@ -258,7 +258,7 @@ test_refuses_cap_net_admin() {
   assert_no_leftovers "$ID"
 }
 
-test_refuses_cap_net_raw() {
+test_rejects_cap_net_raw() {
   net_require
   make_bundle
   config_edit '.annotations["agentrun.policy.network"] = $policy
@@ -295,14 +295,14 @@ test_udp_outside_rules_dropped() {
   run_script 'for server in "$@"; do nslookup -timeout=1 -retry=1 agentrun.test "$server" >/dev/null 2>&1; done
     ping -c 1 -W 1 "$1" 2>&1 || true' "$NET_SERVER" "$NET_SERVER_OTHER"
   # busybox ping needs a raw socket, and so CAP_NET_RAW, which create
-  # refuses together with a network policy.
+  # rejects together with a network policy.
   assert_contains "$OUT" "permission denied" "ping without CAP_NET_RAW"
   assert_contains "$(cat "$AR_TEST_DIR/udp.log")" "$NET_SERVER" "UDP datagrams to the allowed address"
   assert_not_contains "$(cat "$AR_TEST_DIR/udp.log")" "$NET_SERVER_OTHER" "UDP datagrams to the other address"
   [ "$(deny_count "$ID-c")" -gt 0 ] || fail "the deny chain counted no packets"
 }
 
-test_refuses_host_network_namespace() {
+test_rejects_host_network_namespace() {
   net_require
   make_bundle
   config_edit '.annotations["agentrun.policy.network"] = $policy
@@ -313,7 +313,7 @@ test_refuses_host_network_namespace() {
   assert_no_leftovers "$ID"
 }
 
-test_refuses_invalid_annotation() {
+test_rejects_invalid_annotation() {
   net_require
   make_bundle
   config_edit '.annotations["agentrun.policy.network"] = $policy' \

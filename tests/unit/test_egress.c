@@ -131,7 +131,7 @@ test_ruleset_allowlist_order (void)
       "{\"cidr\": \"0.0.0.0/0\", \"ports\": [{\"first\": 443, \"last\": 443}, {\"first\": 8000, \"last\": 8080}]},"
       "{\"cidr\": \"169.254.169.254\", \"ports\": [{\"first\": 80, \"last\": 80}], \"protocol\": \"tcp\"},"
       "{\"cidr\": \"fd00::/8\", \"protocol\": \"any\", \"ports\": [{\"first\": 53, \"last\": 53}]},"
-      "{\"cidr\": \"10.0.0.0/8\", \"protocol\": \"udp\"}]}");
+      "{\"cidr\": \"10.0.0.0/8\", \"protocol\": \"udp\", \"rule\": \"a \\\" b;\\nflush ruleset\"}]}");
   cleanup_free char *text = NULL;
 
   if (p == NULL)
@@ -145,7 +145,7 @@ test_ruleset_allowlist_order (void)
   CHECK_CONTAINS (text, "ip daddr 0.0.0.0/0 tcp dport { 443, 8000-8080 } accept");
   CHECK_CONTAINS (text, "ip daddr 169.254.169.254/32 tcp dport { 80 } accept");
   CHECK_CONTAINS (text, "ip6 daddr fd00::/8 meta l4proto { tcp, udp } th dport { 53 } accept");
-  CHECK_CONTAINS (text, "ip daddr 10.0.0.0/8 meta l4proto udp accept");
+  CHECK_CONTAINS (text, "ip daddr 10.0.0.0/8 meta l4proto udp accept comment \"a___b__flush_ruleset\"");
   CHECK_CONTAINS (text, "log prefix \"agentrun-deny \" group 7420");
   CHECK_CONTAINS (text, "counter drop");
 

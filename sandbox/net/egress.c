@@ -398,7 +398,10 @@ ar_egress_ruleset (const struct ar_egress_policy *policy)
     abort ();
 
   /* Adding and then deleting the table before defining it replaces one
-   * left in a joined namespace, in the same transaction. */
+   * left in a joined namespace, in the same transaction.
+   * NOTE: containers that share one namespace (a Kubernetes pod) share the
+   * table too, so the last one created sets the policy for all of them,
+   * and the table stays after delete until the namespace goes away. */
   fputs ("add table inet " AR_EGRESS_TABLE "\n"
          "delete table inet " AR_EGRESS_TABLE "\n"
          "table inet " AR_EGRESS_TABLE " {\n",
@@ -469,12 +472,12 @@ ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_c
     granted = caps->bounding | caps->effective | caps->permitted | caps->ambient | caps->inheritable;
   if (policy->enforce && (granted & (UINT64_C (1) << CAP_NET_ADMIN)))
     return ar_make_error (err, EPERM, "process.capabilities: CAP_NET_ADMIN would let the agent remove its network "
-                          "policy; drop it from every capability set");
+                          "policy; drop it from every capability set (podman: --cap-drop NET_ADMIN)");
   /* Packet sockets send frames below the IP layer, where the table's
    * hooks never see them. */
   if (policy->enforce && (granted & (UINT64_C (1) << CAP_NET_RAW)))
     return ar_make_error (err, EPERM, "process.capabilities: CAP_NET_RAW would let the agent bypass its network "
-                          "policy with packet sockets; drop it from every capability set");
+                          "policy with packet sockets; drop it from every capability set (podman: --cap-drop NET_RAW)");
   for (size_t i = 0; i < policy->n_egress; i++)
     if (policy->egress[i].domain)
       ar_warn (FIELD ".egress[%zu]: the domain rule for `%s` is not enforced yet, so its connections are dropped",

@@ -369,3 +369,42 @@ POLICY
   assert_contains "$OUT" "$NET_SERVER_OTHER 8080 closed" "another address"
   assert_no_leftovers "$ID"
 }
+
+# Runs `podman run --rm` with the namespace "$ID-c" by path, storing OUT,
+# ERR and RC.
+podman_run_in_netns() {
+  RC=0
+  timeout -k 5 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run --rm --pull never --cgroup-parent "/$ID" \
+    --network "ns:/run/netns/$ID-c" "$@" >"$AR_TEST_DIR/.out" 2>"$AR_TEST_DIR/.err" </dev/null || RC=$?
+  OUT=$(cat "$AR_TEST_DIR/.out")
+  ERR=$(cat "$AR_TEST_DIR/.err")
+  echo "+ podman run $* (exit status $RC)" >&2
+}
+
+# podman hands the container a namespace by path with --network ns:PATH, as
+# it does with the namespaces that CNI sets up, and passes the annotation on
+# to config.json.
+test_podman_namespace_by_path() {
+  # shellcheck source=tests/integration/test_podman.sh
+  source "$AR_REPO/tests/integration/test_podman.sh"
+  net_setup
+  setup_podman
+  local policy annotation
+  policy=$(net_policy true "[$(egress_rule "$NET_SERVER/32" 8080)]")
+  # podman reads --annotation as CSV: quote the field and double its quotes.
+  annotation="agentrun.policy.network=$policy"
+  annotation="\"${annotation//\"/\"\"}\""
+  # podman's default capabilities here include CAP_NET_RAW, which create
+  # rejects with a policy.
+  podman_run_in_netns --annotation "$annotation" localhost/busybox true
+  expect_failure "CAP_NET_RAW.*--cap-drop NET_RAW"
+
+  podman_run_in_netns --annotation "$annotation" --cap-drop NET_RAW \
+    localhost/busybox sh -c "$PROBE_SCRIPT" sh "$NET_SERVER" 8080 "$NET_SERVER" 8081 "$NET_SERVER_OTHER" 8080
+  expect_success "podman run"
+  assert_contains "$OUT" "$NET_SERVER 8080 open" "the allowed server under podman"
+  assert_contains "$OUT" "$NET_SERVER 8081 closed" "another port under podman"
+  assert_contains "$OUT" "$NET_SERVER_OTHER 8080 closed" "another address under podman"
+  ip netns exec "$ID-c" nft list table inet agentrun >/dev/null || fail "no table in the namespace podman passed"
+  assert_no_podman_containers
+}

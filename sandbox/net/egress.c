@@ -201,7 +201,13 @@ parse_rule (json_t *obj, bool egress, struct ar_egress_rule *rule, const char *w
   if (json_is_string (origin))
     rule->origin = ar_xstrdup (json_string_value (origin));
   if (!egress)
-    return 0;
+    {
+      if (rule->n_ports == 0)
+        return ar_make_error (err, EINVAL, "%s.ports: expected at least one port, since an ingress rule opens "
+                              "only the ports it lists",
+                              where);
+      return 0;
+    }
 
   cidr = json_object_get (obj, "cidr");
   domain = json_object_get (obj, "domain");

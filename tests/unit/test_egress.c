@@ -113,6 +113,7 @@ test_parse_errors_name_field (void)
     { "{\"mode\": \"allowlist\", \"ingress\": [{\"ports\": [{\"first\": 9, \"last\": 8}]}]}",
       ".ingress[0].ports[0]" },
     { "{\"mode\": \"allowlist\", \"ingress\": {}}", ".ingress: expected a list" },
+    { "{\"mode\": \"allowlist\", \"ingress\": [{\"ports\": []}]}", ".ingress[0].ports: expected at least one port" },
   };
 
   for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++)

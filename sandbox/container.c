@@ -471,7 +471,9 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   /* The container process now waits on the exec FIFO, so the network
    * policy is in place before anything of the container runs; a failure
    * here kills the process in the rollback. */
-  if (job->egress && ar_egress_apply_pid (job->egress, job->pid, err) < 0)
+  if (job->egress
+      && ar_egress_apply_pid (job->egress, job->pid,
+                              job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)
     return ar_error_wrap (err, "container `%s`", o->id);
 
   if (job->console_fd >= 0)

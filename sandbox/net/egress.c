@@ -390,7 +390,7 @@ append_chain_head (FILE *buf, const char *hook, const char *interface)
 }
 
 char *
-ar_egress_ruleset (const struct ar_egress_policy *policy)
+ar_egress_ruleset (const struct ar_egress_policy *policy, bool replace)
 {
   char *text = NULL;
   size_t len = 0;
@@ -404,14 +404,14 @@ ar_egress_ruleset (const struct ar_egress_policy *policy)
     abort ();
 
   /* Adding and then deleting the table before defining it replaces one
-   * left in a joined namespace, in the same transaction.
+   * left in a joined namespace, in the same transaction.  It makes nft
+   * read the namespace's ruleset first, which a new namespace can skip.
    * NOTE: containers that share one namespace (a Kubernetes pod) share the
    * table too, so the last one created sets the policy for all of them,
    * and the table stays after delete until the namespace goes away. */
-  fputs ("add table inet " AR_EGRESS_TABLE "\n"
-         "delete table inet " AR_EGRESS_TABLE "\n"
-         "table inet " AR_EGRESS_TABLE " {\n",
-         buf);
+  if (replace)
+    fputs ("add table inet " AR_EGRESS_TABLE "\ndelete table inet " AR_EGRESS_TABLE "\n", buf);
+  fputs ("table inet " AR_EGRESS_TABLE " {\n", buf);
 
   /* Every blocked attempt passes here: logged (at most 10 a second) and
    * counted, then dropped, or let through in audit mode. */
@@ -523,9 +523,9 @@ apply_child (const char *ruleset, int netns_fd, int error_fd)
 }
 
 int
-ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, ar_error_t *err)
+ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool replace, ar_error_t *err)
 {
-  cleanup_free char *ruleset = ar_egress_ruleset (policy);
+  cleanup_free char *ruleset = ar_egress_ruleset (policy, replace);
   char message[4096];
   size_t used = 0;
   ssize_t n;
@@ -618,7 +618,7 @@ ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_t *e
 }
 
 int
-ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, ar_error_t *err)
+ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, bool replace, ar_error_t *err)
 {
   cleanup_free char *path = ar_xasprintf ("/proc/%d/ns/net", (int) pid);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
@@ -635,5 +635,5 @@ ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, ar_error_t *err
                           "agentrun never installs rules; give it a network namespace of its own");
   if (ar_egress_collect_host_addresses (policy, err) < 0)
     return -1;
-  return ar_egress_apply_netns (policy, fd, err);
+  return ar_egress_apply_netns (policy, fd, replace, err);
 }

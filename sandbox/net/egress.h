@@ -85,9 +85,10 @@ void ar_egress_policy_free (struct ar_egress_policy *policy);
  * config has none. */
 int ar_egress_policy_from_config (const struct ar_config *config, struct ar_egress_policy **out, ar_error_t *err);
 
-/* The nft script that replaces the table in one transaction.  NULL in mode
- * host, where agentrun installs nothing. */
-char *ar_egress_ruleset (const struct ar_egress_policy *policy);
+/* Builds the nft script that creates the table in one transaction, or with
+ * replace, replaces one that exists.  NULL in mode host, where agentrun
+ * installs nothing. */
+char *ar_egress_ruleset (const struct ar_egress_policy *policy, bool replace);
 
 /* Rejects configs that would let the container undo or bypass the table:
  * no network namespace of its own, or CAP_NET_ADMIN or CAP_NET_RAW in its
@@ -100,11 +101,12 @@ int ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_
 
 /* Installs the table in the network namespace open at netns_fd, from a
  * short-lived child process that joins it, so that the runtime itself
- * never leaves its own namespace. */
-int ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, ar_error_t *err);
+ * never leaves its own namespace.  replace is for a namespace joined by
+ * path, which may have the table already. */
+int ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool replace, ar_error_t *err);
 
 /* Same, in the network namespace of process pid, with the runtime's own
  * addresses closed.  Fails when that is the runtime's own namespace. */
-int ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, ar_error_t *err);
+int ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, bool replace, ar_error_t *err);
 
 #endif

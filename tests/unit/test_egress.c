@@ -137,7 +137,7 @@ test_ruleset_allowlist_order (void)
 
   if (p == NULL)
     return;
-  text = ar_egress_ruleset (p);
+  text = ar_egress_ruleset (p, false);
   CHECK_CONTAINS (text, "table inet agentrun {");
   CHECK_CONTAINS (text, "type filter hook output priority filter; policy drop;");
   CHECK_CONTAINS (text, "type filter hook input priority filter; policy drop;");
@@ -166,9 +166,9 @@ test_ruleset_modes (void)
                                             "[{\"ports\": [{\"first\": 8080, \"last\": 8080}]}]}");
   struct ar_egress_policy *host = parse_ok ("{\"mode\": \"host\"}");
   struct ar_egress_policy *domain = parse_ok ("{\"mode\": \"allowlist\", \"egress\": [{\"domain\": \"pypi.org\"}]}");
-  cleanup_free char *none_text = none ? ar_egress_ruleset (none) : NULL;
-  cleanup_free char *open_text = open ? ar_egress_ruleset (open) : NULL;
-  cleanup_free char *domain_text = domain ? ar_egress_ruleset (domain) : NULL;
+  cleanup_free char *none_text = none ? ar_egress_ruleset (none, false) : NULL;
+  cleanup_free char *open_text = open ? ar_egress_ruleset (open, true) : NULL;
+  cleanup_free char *domain_text = domain ? ar_egress_ruleset (domain, false) : NULL;
 
   CHECK (none_text && strstr (none_text, "\n    accept\n") == NULL);
   CHECK_CONTAINS (none_text, "policy drop;");
@@ -178,8 +178,10 @@ test_ruleset_modes (void)
   CHECK_CONTAINS (open_text, "agentrun-audit ");
   CHECK_CONTAINS (open_text, "counter accept");
   CHECK_CONTAINS (open_text, "tcp dport { 8080 } accept");
+  CHECK_CONTAINS (open_text, "add table inet agentrun\ndelete table inet agentrun\ntable inet agentrun {");
+  CHECK (none_text && strstr (none_text, "delete table") == NULL);
 
-  CHECK (host && ar_egress_ruleset (host) == NULL);
+  CHECK (host && ar_egress_ruleset (host, true) == NULL);
 
   /* Domain rules open nothing until the DNS responder fills sets. */
   CHECK (domain_text && strstr (domain_text, "pypi") == NULL);
@@ -206,7 +208,7 @@ test_ruleset_host_addresses (void)
   p->host_addresses[1].family = AF_INET6;
   inet_pton (AF_INET6, "2001:db8::7", p->host_addresses[1].addr);
   p->n_host_addresses = 2;
-  text = ar_egress_ruleset (p);
+  text = ar_egress_ruleset (p, false);
   CHECK_CONTAINS (text, "ip daddr 192.0.2.7/32 meta l4proto tcp accept");
   CHECK_CONTAINS (text, "ip daddr 192.0.2.0/24 meta l4proto tcp accept");
   CHECK_CONTAINS (text, "ip6 daddr 2001:db8::/64 meta l4proto tcp accept");
@@ -267,9 +269,9 @@ test_apply_in_new_namespace (void)
       cleanup_free char *listing = NULL;
       size_t len;
 
-      CHECK (ar_egress_apply_pid (p, holder, &err) == 0);
+      CHECK (ar_egress_apply_pid (p, holder, false, &err) == 0);
       /* Twice: the second replaces the first in one transaction. */
-      CHECK (ar_egress_apply_pid (p, holder, &err) == 0);
+      CHECK (ar_egress_apply_pid (p, holder, true, &err) == 0);
       CHECK (system (command) == 0);
       if (ar_read_file (out_path, &listing, &len, &err) == 0)
         {
@@ -283,7 +285,7 @@ test_apply_in_new_namespace (void)
   waitpid (holder, &status, 0);
 
   /* The runtime's own namespace is never a target. */
-  CHECK (ar_egress_apply_pid (p, getpid (), &err) < 0);
+  CHECK (ar_egress_apply_pid (p, getpid (), true, &err) < 0);
   CHECK (err && ar_error_errno (err) == EINVAL);
   ar_egress_policy_free (p);
 }

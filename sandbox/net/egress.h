@@ -2,7 +2,10 @@
  * installs in the container's network namespace before the container
  * process runs, built from the annotation agentrun.policy.network that the
  * policy compiler writes.  The container process lacks CAP_NET_ADMIN, so it
- * cannot change or remove the table. */
+ * cannot change or remove the table.
+ * TODO: a new namespace has only loopback.  agentrun's own network for it
+ * (a veth pair made with libnl-route-3, addresses from a configured subnet,
+ * removed at delete) is still missing, as are domain rules. */
 #ifndef AGENTRUN_NET_EGRESS_H
 #define AGENTRUN_NET_EGRESS_H
 
@@ -19,7 +22,10 @@
 
 /* The NFLOG group of blocked attempts in the container's network namespace,
  * with the prefix "agentrun-deny " ("agentrun-audit " in audit mode, where
- * the attempt passes).  The number is arbitrary and unique to agentrun. */
+ * the attempt passes).  The number is arbitrary and unique to agentrun.
+ * TODO: read the group and turn each blocked attempt into a rate-limited
+ * JSON event (container id, destination, port, protocol, rule) for the
+ * policy's audit sink. */
 #define AR_EGRESS_LOG_GROUP 7420
 
 enum ar_egress_mode

@@ -469,8 +469,8 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   }
 
   /* The container process now waits on the exec FIFO, so the network
-   * policy is in place before anything of the container runs; a failure
-   * here kills the process in the rollback. */
+   * policy is in place before its command runs (createContainer hooks have
+   * run without it).  A failure here kills the process in the rollback. */
   if (job->egress
       && ar_egress_apply_pid (job->egress, job->pid,
                               job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)

@@ -22,6 +22,7 @@
 #include "exec_guard.h"
 #include "hooks.h"
 #include "namespaces.h"
+#include "net/egress.h"
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
@@ -54,6 +55,7 @@ struct create_job
   struct ar_cgroup *cgroup;
   struct ar_seccomp_program *seccomp;
   struct ar_identity *identity;
+  struct ar_egress_policy *egress; /* from agentrun.policy.network, or NULL */
   struct ar_state state;
   pid_t pid;
   int fifo_fd;
@@ -72,6 +74,7 @@ create_job_free (struct create_job *job)
     close (job->console_proxy_fd);
   ar_seccomp_program_free (job->seccomp);
   ar_identity_free (job->identity);
+  ar_egress_policy_free (job->egress);
   ar_cgroup_free (job->cgroup);
   ar_config_free (job->config);
   free (job->bundle);
@@ -369,6 +372,9 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     return -1;
   if (ar_identity_prepare (job->config, o->id, &job->identity, err) < 0)
     return -1;
+  if (ar_egress_policy_from_config (job->config, &job->egress, err) < 0
+      || (job->egress && ar_egress_check_config (job->egress, job->config, err) < 0))
+    return ar_error_wrap (err, "%s/config.json", job->bundle);
 
   if (ar_state_root_prepare (o->root, err) < 0)
     return -1;
@@ -466,6 +472,14 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       }
     job->pid = pid;
   }
+
+  /* The container process now waits on the exec FIFO, so the network
+   * policy is in place before its command runs (createContainer hooks have
+   * run without it).  A failure here kills the process in the rollback. */
+  if (job->egress
+      && ar_egress_apply_pid (job->egress, job->pid,
+                              job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)
+    return ar_error_wrap (err, "container `%s`", o->id);
 
   if (job->console_fd >= 0)
     {

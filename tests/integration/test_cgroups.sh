@@ -242,7 +242,7 @@ test_cpu_fields_written() {
   share_dir shared
   config_edit '.linux.resources.cpu = {shares: 512, quota: 20000, period: 100000, cpus: "0", mems: "0"}'
   set_script 'touch /shared/running
-    grep Cpus_allowed_list /proc/self/status >/shared/cpus
+    grep Cpus_allowed_list /proc/self/status >/shared/cpus.new; mv /shared/cpus.new /shared/cpus
     while [ ! -e /shared/stop ]; do :; done'
   create_container
   local cpu cpuset

@@ -282,6 +282,38 @@ test_cpu_fields_written() {
   assert_no_leftovers "$ID"
 }
 
+# --- block I/O ---------------------------------------------------------------
+
+test_block_io_throttle_written() {
+  [ -e /sys/block/loop0/dev ] || skip "no loop0 block device to throttle (modprobe loop)"
+  local device major minor
+  device=$(cat /sys/block/loop0/dev)
+  major=${device%:*} minor=${device#*:}
+  make_bundle
+  share_dir shared
+  config_edit '.linux.resources.blockIO = {
+      throttleReadBpsDevice: [{major: $ma, minor: $mi, rate: 1048576}],
+      throttleWriteBpsDevice: [{major: $ma, minor: $mi, rate: 2097152}],
+      throttleReadIOPSDevice: [{major: $ma, minor: $mi, rate: 300}],
+      throttleWriteIOPSDevice: [{major: $ma, minor: $mi, rate: 100}]}' \
+    --argjson ma "$major" --argjson mi "$minor"
+  start_script_container "$WAIT_SCRIPT"
+  local io
+  if cg_v2; then
+    io=$(cg_dir io)
+    assert_eq "$(grep "^$device " "$io/io.max")" "$device rbps=1048576 wbps=2097152 riops=300 wiops=100" "io.max"
+  else
+    io=$(cg_dir blkio)
+    assert_eq "$(cg_read "$io" blkio.throttle.read_bps_device)" "$device 1048576" "blkio.throttle.read_bps_device"
+    assert_eq "$(cg_read "$io" blkio.throttle.write_bps_device)" "$device 2097152" "blkio.throttle.write_bps_device"
+    assert_eq "$(cg_read "$io" blkio.throttle.read_iops_device)" "$device 300" "blkio.throttle.read_iops_device"
+    assert_eq "$(cg_read "$io" blkio.throttle.write_iops_device)" "$device 100" "blkio.throttle.write_iops_device"
+  fi
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
+  assert_no_leftovers "$ID"
+}
+
 # --- pause and resume --------------------------------------------------------
 
 test_pause_resume_freezes() {
@@ -337,6 +369,39 @@ test_delete_force_paused_removes_cgroups() {
   expect_success "delete --force of a paused container"
   assert_no_leftovers "$ID"
   assert_no_live_processes
+}
+
+test_kill_all_paused_container() {
+  make_bundle
+  share_dir shared
+  start_script_container "$COUNTER_SCRIPT"
+  rt_capture pause "$ID"
+  expect_success "pause"
+  rt_capture kill --all "$ID" KILL
+  expect_success "kill --all of a paused container"
+  wait_status "$ID" stopped
+  assert_no_live_processes
+  rt_capture delete "$ID"
+  expect_success "delete"
+  assert_no_leftovers "$ID"
+}
+
+test_cgroup_verbs_on_stopped_fail() {
+  make_bundle
+  set_args /bin/true
+  create_container
+  rt_capture start "$ID"
+  expect_success "start"
+  wait_status "$ID" stopped
+  local verb
+  for verb in pause resume ps "events --stats" "update --memory 64M"; do
+    # shellcheck disable=SC2086
+    rt_capture $verb "$ID"
+    expect_failure 'stopped|not running|not paused'
+  done
+  rt_capture delete "$ID"
+  expect_success "delete"
+  assert_no_leftovers "$ID"
 }
 
 # A running container whose cgroup has child cgroups, one with a process.

@@ -30,6 +30,11 @@ struct ar_cgroup;
 /* Reads /proc/self/mountinfo and stores the layout of this host in *out. */
 int ar_cgroup_detect_layout (enum ar_cgroup_layout *out, ar_error_t *err);
 
+/* Stores in *out whether a mounted hierarchy of this host offers
+ * controller: a v1 hierarchy that carries it, or the cgroup.controllers of
+ * a cgroup2 mount's root. */
+int ar_cgroup_host_has_controller (const char *controller, bool *out, ar_error_t *err);
+
 /* "v1", "hybrid" or "v2". */
 const char *ar_cgroup_layout_name (enum ar_cgroup_layout layout);
 

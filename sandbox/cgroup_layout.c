@@ -276,3 +276,28 @@ ar_cgroup_detect_layout (enum ar_cgroup_layout *out, ar_error_t *err)
   ar_cgroup_mounts_clear (&mounts);
   return 0;
 }
+
+int
+ar_cgroup_host_has_controller (const char *controller, bool *out, ar_error_t *err)
+{
+  struct ar_cgroup_mounts mounts = { 0 };
+  enum ar_cgroup_layout layout;
+  bool found = false;
+  int ret;
+
+  ret = ar_cgroup_read_mounts (&mounts, &layout, err);
+  if (ret < 0)
+    return ret;
+  for (size_t i = 0; i < mounts.n_entries && !found; i++)
+    {
+      const struct ar_cgroup_mount_entry *m = &mounts.entries[i];
+
+      if (m->unified)
+        found = ar_cgroup_v2_has_controller (m->mountpoint, controller);
+      else
+        found = ar_cgroup_list_contains (m->controllers, controller);
+    }
+  ar_cgroup_mounts_clear (&mounts);
+  *out = found;
+  return 0;
+}

@@ -671,13 +671,17 @@ child_main (struct child_context *ctx)
   if (child_setup (ctx, &exec_path, &exec_env, &err) < 0)
     child_fail (ctx, &err);
 
+  /* The runtime may exit as soon as it reads SYNC_READY (create, exec
+   * --detach), and a parent-death signal still set then would kill this
+   * process, so it is cleared first.  If the runtime died before, the
+   * send fails. */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sync_send (ctx->sync_fd, SYNC_READY, 0, NULL, true) < 0)
     _exit (EXIT_FAILURE);
   close (ctx->sync_fd);
 
   /* From here on the runtime has returned: errors go to the container's
    * stderr, which conmon or the caller collects. */
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
   if (req->exec_mode)
     {
@@ -840,6 +844,18 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
 
   if (req->cgroup && ar_cgroup_clone_into_fd (req->cgroup, &cgroup_fd, err) < 0)
     return -1;
+
+  /* The kernel checks CLONE_INTO_CGROUP against the caller's cgroup
+   * namespace.  The runtime joins a cgroup namespace given by path (the
+   * container's, for exec) before the clone, and under nsdelegate the
+   * move fails with ENOENT when the runtime's own cgroup is outside that
+   * namespace.  The runtime moves the process in after the clone instead. */
+  if (cgroup_fd >= 0 && linux_config->namespaces[AR_NS_CGROUP].present
+      && linux_config->namespaces[AR_NS_CGROUP].path != NULL)
+    {
+      close (cgroup_fd);
+      cgroup_fd = -1;
+    }
   ctx.cloned_into_cgroup = cgroup_fd >= 0;
   if (!ctx.cloned_into_cgroup)
     flags &= ~(uint64_t) CLONE_NEWCGROUP;

@@ -5,6 +5,7 @@
 #include <sys/capability.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "process_attrs.h"
 
@@ -44,6 +45,26 @@ capabilities_array (void)
   return array;
 }
 
+/* The cgroup versions of this host's layout (v1 and v2 both on a hybrid
+ * host, whose cgroup2 hierarchy agentrun also joins) and the rdma
+ * controller where a hierarchy offers it.  There is no systemd cgroup
+ * driver.  A host without cgroups reports every one false. */
+static json_t *
+cgroup_features (void)
+{
+  enum ar_cgroup_layout layout = AR_CGROUP_LAYOUT_V1;
+  ar_error_t ignored = NULL;
+  bool have_layout, rdma = false;
+
+  have_layout = ar_cgroup_detect_layout (&layout, &ignored) == 0;
+  ar_error_release (&ignored);
+  if (have_layout && ar_cgroup_host_has_controller ("rdma", &rdma, &ignored) < 0)
+    ar_error_release (&ignored);
+
+  return json_pack ("{s:b, s:b, s:b, s:b, s:b}", "v1", have_layout && layout != AR_CGROUP_LAYOUT_V2, "v2",
+                    have_layout && layout != AR_CGROUP_LAYOUT_V1, "systemd", 0, "systemdUser", 0, "rdma", rdma);
+}
+
 static json_t *
 build_features (void)
 {
@@ -77,18 +98,13 @@ build_features (void)
   static const char *const seccomp_flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                                "SECCOMP_FILTER_FLAG_TSYNC",
                                                "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
-  json_t *linux_obj, *cgroup, *seccomp, *features;
-  bool v2 = access ("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0
-            || access ("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0;
-
-  cgroup = json_pack ("{s:b, s:b, s:b, s:b, s:b}", "v1", access ("/sys/fs/cgroup/memory", F_OK) == 0, "v2", v2,
-                      "systemd", 0, "systemdUser", 0, "rdma", 0);
+  json_t *linux_obj, *seccomp, *features;
   seccomp = json_pack ("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions", string_array (seccomp_actions),
                        "operators", string_array (seccomp_operators), "archs", string_array (seccomp_archs),
                        "knownFlags", string_array (seccomp_flags), "supportedFlags",
                        string_array (seccomp_flags));
   linux_obj = json_pack ("{s:o, s:o, s:o, s:o, s:{s:b}, s:{s:b}, s:{s:b}, s:{s:{s:b}}}", "namespaces",
-                         string_array (namespaces), "capabilities", capabilities_array (), "cgroup", cgroup,
+                         string_array (namespaces), "capabilities", capabilities_array (), "cgroup", cgroup_features (),
                          "seccomp", seccomp, "apparmor", "enabled", 0, "selinux", "enabled", 0, "intelRdt",
                          "enabled", 0, "mountExtensions", "idmap", "enabled", 0);
   features = json_pack ("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s, s:s}}", "ociVersionMin", "1.0.0",

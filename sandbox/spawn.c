@@ -643,13 +643,15 @@ child_main (struct child_context *ctx)
   if (child_setup (ctx, &exec_path, &exec_env, &err) < 0)
     child_fail (ctx, &err);
 
+  /* The runtime may exit as soon as it reads READY, before this process
+   * runs again, so the process must stop dying with its parent first. */
+  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sync_send (ctx->sync_fd, SYNC_READY, 0, NULL, true) < 0)
     _exit (EXIT_FAILURE);
   close (ctx->sync_fd);
 
   /* From here on the runtime has returned: errors go to the container's
    * stderr, which conmon or the caller collects. */
-  prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
   if (req->exec_mode)
     {

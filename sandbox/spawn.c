@@ -579,6 +579,10 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
   if (set_hostname (config, err) < 0)
     return -1;
 
+  if (config->linux_config.namespaces[AR_NS_NETWORK].present
+      && config->linux_config.namespaces[AR_NS_NETWORK].path == NULL && ar_namespaces_loopback_up (err) < 0)
+    return -1;
+
   if (!req->no_new_keyring && join_session_keyring (req->id, err) < 0)
     return -1;
 

@@ -92,3 +92,14 @@ JSON
   assert_eq "$(status_value "$OUT" Seccomp)" 2 "seccomp mode of the exec process"
   assert_contains "$OUT" "Operation not permitted" "mkdir under the container's filter"
 }
+
+test_podman_exec_preserve_fds() {
+  setup_podman
+  podman_run_detached localhost/busybox sleep 600
+  echo "passed on fd 3" >"$AR_TEST_DIR/fd3"
+  RC=0
+  OUT=$(timeout 60 "${PODMAN[@]}" exec --preserve-fds 1 "$CID" cat /proc/self/fd/3 3<"$AR_TEST_DIR/fd3") || RC=$?
+  expect_success "podman exec --preserve-fds 1"
+  assert_eq "$OUT" "passed on fd 3" "what the exec process read from fd 3"
+  assert_runtime_called "exec .*--preserve-fds 1 .*$CID\$"
+}

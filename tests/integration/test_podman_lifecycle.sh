@@ -141,3 +141,58 @@ test_podman_runtime_state_without_global_options() {
   assert_eq "$(jq -r .pid <<<"$json")" "$(podman_field '{{.State.Pid}}')" "pid in the state"
   assert_eq "$(jq -r .bundle <<<"$json")" "$(podman_field '{{.StaticDir}}')" "bundle in the state"
 }
+
+test_podman_pause_unpause() {
+  setup_podman
+  podman_run_detached localhost/busybox sh -c 'i=0; while :; do i=$((i + 1)); echo "tick $i"; sleep 0.1; done'
+  podman_wait_log "tick 2"
+  podman_ok pause "$CID"
+  assert_eq "$(podman_field '{{.State.Status}}')" paused "status after pause"
+  local before after
+  before=$("${PODMAN[@]}" logs "$CID" | wc -l)
+  sleep 1
+  after=$("${PODMAN[@]}" logs "$CID" | wc -l)
+  assert_eq "$after" "$before" "lines logged while paused"
+  podman_ok unpause "$CID"
+  assert_eq "$(podman_field '{{.State.Status}}')" running "status after unpause"
+  podman_wait_log "tick $((after + 3))"
+  assert_runtime_called "^pause $CID\$"
+  assert_runtime_called "^resume $CID\$"
+}
+
+test_podman_update_memory() {
+  setup_podman
+  podman_run_detached localhost/busybox sleep 600
+  podman_ok update --memory 64m "$CID"
+  podman_capture exec "$CID" sh -c 'cat /sys/fs/cgroup/memory.max 2>/dev/null ||
+    cat /sys/fs/cgroup/memory/memory.limit_in_bytes'
+  expect_success "podman exec"
+  assert_eq "$OUT" 67108864 "memory limit after podman update --memory 64m"
+  assert_runtime_called "^update --resources[= ].* $CID\$"
+}
+
+test_podman_stats() {
+  setup_podman
+  podman_run_detached localhost/busybox sh -c 'sleep 600 & sleep 600 & wait'
+  podman_ok stats --no-stream --format '{{.ID}} {{.PIDs}}' "$CID"
+  assert_eq "$OUT" "${CID:0:12} 3" "container id and pids in podman stats"
+}
+
+test_podman_wait() {
+  setup_podman
+  podman_run_detached localhost/busybox sh -c 'sleep 0.5; exit 6'
+  podman_ok wait "$CID"
+  assert_eq "$OUT" 6 "exit code printed by podman wait"
+}
+
+test_podman_cp() {
+  setup_podman
+  podman_run_detached localhost/busybox sleep 600
+  echo "from the host" >"$AR_TEST_DIR/in.txt"
+  podman_ok cp "$AR_TEST_DIR/in.txt" "$CID:/tmp/in.txt"
+  podman_capture exec "$CID" cat /tmp/in.txt
+  assert_eq "$OUT" "from the host" "file copied into the container"
+  podman_ok exec "$CID" sh -c 'echo "from the container" >/tmp/out.txt'
+  podman_ok cp "$CID:/tmp/out.txt" "$AR_TEST_DIR/out.txt"
+  assert_eq "$(cat "$AR_TEST_DIR/out.txt")" "from the container" "file copied out of the container"
+}

@@ -574,12 +574,14 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
                                   "delete it and create it again with a process",
                           state->id);
 
-  fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fifo_fd < 0)
-    return ar_make_error (err, errno, "cannot open the exec fifo of `%s`", state->id);
+  /* The pidfd comes first: opening the fifo lets the process go on, and
+   * a short-lived one may have exited and been reaped right after. */
   pidfd = pidfd_open_compat (state->pid);
   if (pidfd < 0)
     return ar_make_error (err, errno, "container `%s`: its process %d is gone", state->id, (int) state->pid);
+  fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fifo_fd < 0)
+    return ar_make_error (err, errno, "cannot open the exec fifo of `%s`", state->id);
 
   for (;;)
     {

@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +62,25 @@ ar_namespaces_clone_flags (const struct ar_linux *linux_config)
     if (linux_config->namespaces[i].present && linux_config->namespaces[i].path == NULL)
       flags |= (uint64_t) ar_namespace_clone_flag ((enum ar_namespace_type) i);
   return flags;
+}
+
+int
+ar_namespaces_loopback_up (ar_error_t *err)
+{
+  struct ifreq ifr = { .ifr_name = "lo" };
+  cleanup_close int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return ar_make_error (err, errno, "cannot open a socket to bring up the loopback interface `lo`");
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) < 0)
+    return ar_make_error (err, errno, "cannot read the flags of the loopback interface `lo`");
+  if (ifr.ifr_flags & IFF_UP)
+    return 0;
+  ifr.ifr_flags |= IFF_UP;
+  if (ioctl (fd, SIOCSIFFLAGS, &ifr) < 0)
+    return ar_make_error (err, errno, "cannot bring up the loopback interface `lo` of the new network namespace");
+  ar_debug ("brought up the loopback interface `lo`");
+  return 0;
 }
 
 const char *

@@ -43,6 +43,11 @@ void ar_namespaces_release (struct ar_namespace_switch *sw);
 /* Writes /proc/PID/uid_map and gid_map. */
 int ar_namespaces_write_id_maps (pid_t pid, const struct ar_linux *linux_config, ar_error_t *err);
 
+/* Brings up the loopback interface of the caller's network namespace, as
+ * runc and crun do in a new one: podman's --network none and CNI's bridge
+ * networks expect 127.0.0.1 to work in the container. */
+int ar_namespaces_loopback_up (ar_error_t *err);
+
 /* "pid, mount, ..." for messages; a static buffer. */
 const char *ar_namespaces_describe_flags (uint64_t flags);
 

@@ -194,9 +194,12 @@ resolve_executable (const struct ar_process *process, char **out, ar_error_t *er
     {
       struct stat st;
 
+      /* podman maps "permission denied" to exit status 126 and "no such
+       * file or directory" to 127, whatever the case. */
+      if (stat (name, &st) < 0 && errno == EACCES)
+        return ar_make_error (err, EACCES, "exec: \"%s\": cannot reach the executable", name);
       if (stat (name, &st) < 0)
-        return ar_make_error (err, errno, "exec: \"%s\": executable file not found: no such file or directory",
-                              name);
+        return ar_make_error (err, errno, "exec: \"%s\": executable file not found", name);
       if (S_ISDIR (st.st_mode) || access (name, X_OK) < 0)
         return ar_make_error (err, EACCES, "exec: \"%s\": permission denied", name);
       *out = ar_xstrdup (name);
@@ -607,6 +610,10 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
     return ar_make_error (err, errno, "cannot create the cgroup namespace");
 
   if (set_hostname (config, err) < 0)
+    return -1;
+
+  if (config->linux_config.namespaces[AR_NS_NETWORK].present
+      && config->linux_config.namespaces[AR_NS_NETWORK].path == NULL && ar_namespaces_loopback_up (err) < 0)
     return -1;
 
   if (!req->no_new_keyring && join_session_keyring (req->id, err) < 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -225,18 +226,25 @@ parse_device (const struct ar_json_at *at, json_t *obj, struct ar_device *device
   if (ret < 0)
     return ret;
 
-  /* fileMode contains only permission bits, because mknod takes the file
-   * type from `type`. */
+  /* mknod takes the file type from `type`, so fileMode needs only the
+   * permission bits.  podman and runc also put the file type in it, as
+   * stat(2) reports it (8630 is S_IFCHR | 0666): that part must agree
+   * with `type`. */
   ret = ar_json_uint32 (at, obj, "fileMode", false, &value, err);
   if (ret < 0)
     return ret;
   if (ret > 0)
     {
-      if (value > 07777)
-        return ar_json_error (err, at, "fileMode", "%u has bits beyond 07777 (decimal 4095); give permission bits only",
-                              value);
+      uint32_t file_type = value & ~(uint32_t) 07777;
+      uint32_t expected = device->type == 'b' ? S_IFBLK : device->type == 'p' ? S_IFIFO : S_IFCHR;
+
+      if (file_type != 0 && file_type != expected)
+        return ar_json_error (err, at, "fileMode",
+                              "%u has bits beyond 07777 (decimal 4095) that are not the file type of a `%c` "
+                              "device (%u); give permission bits only",
+                              value, device->type, expected);
       device->has_file_mode = true;
-      device->file_mode = (mode_t) value;
+      device->file_mode = (mode_t) (value & 07777);
     }
 
   ret = ar_json_uint32 (at, obj, "uid", false, &value, err);

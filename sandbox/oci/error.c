@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int
 ar_make_error_v (ar_error_t *err, int errno_value, const char *fmt, va_list ap)
@@ -95,15 +96,16 @@ ar_error_format (const struct ar_error *err)
       if (e->errno_value != 0)
         last_errno = e->errno_value;
       /* The errno text goes once, after the innermost link, unless that
-       * message already ends with it (a message relayed from the
-       * container process carries it). */
+       * message already ends with it, in any case (a message relayed from
+       * the container process carries it, and "permission denied" is
+       * worded for podman). */
       if (e->cause == NULL && last_errno != 0)
         {
           const char *text = strerror (last_errno);
           size_t msg_len = e->message ? strlen (e->message) : 0;
           size_t text_len = strlen (text);
 
-          if (msg_len < text_len || strcmp (e->message + msg_len - text_len, text) != 0)
+          if (msg_len < text_len || strcasecmp (e->message + msg_len - text_len, text) != 0)
             fprintf (f, ": %s", text);
         }
     }

@@ -64,6 +64,26 @@ test_user_namespace_process_uid_on_host() {
     "Gid of the container process seen from the host"
 }
 
+# A new network namespace gets its loopback interface up, as runc and crun
+# leave it: podman's --network none relies on it.
+test_new_network_namespace_loopback_up() {
+  make_bundle
+  run_script 'ls /sys/class/net; cat /sys/class/net/lo/flags; ip -o -4 addr show lo'
+  assert_eq "$(head -n 1 <<<"$OUT")" lo "interfaces of a new network namespace"
+  assert_eq "$(( $(sed -n 2p <<<"$OUT") & 1 ))" 1 "IFF_UP in the flags of lo ($(sed -n 2p <<<"$OUT"))"
+  assert_contains "$OUT" "inet 127.0.0.1/8" "address of lo"
+}
+
+# The same with a new user namespace, which owns the network namespace.
+test_new_network_namespace_loopback_up_in_user_namespace() {
+  make_bundle
+  config_edit '.linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  run_script 'ip -o -4 addr show lo'
+  assert_contains "$OUT" "inet 127.0.0.1/8" "address of lo"
+}
+
 # Joins a namespace of KIND that a holder started with UNSHARE_FLAGS keeps,
 # and checks that the container is in it.
 check_join_by_path() {

@@ -1,72 +1,16 @@
-# podman with the runtime under test, configured by the drop-in that
-# agentrun ships (examples/podman/agentrun.conf).  Everything podman keeps
-# (images, containers, its database, runtime state, CNI configs) lives in
-# the test's folder; the network is "none".
-#
-# NOTE: podman import also writes its blob cache to
-# /var/lib/containers/cache, which has no option to move it.
+# podman run with the runtime under test: output, exit statuses, and the
+# run options that change the container's process, files and mounts.
+# The helpers are in podman_lib.sh.
 
-# Sets up PODMAN, a podman command line with the test's storage and
-# settings, and imports the busybox rootfs as localhost/busybox.
-setup_podman() {
-  require_cmd podman conmon
-  local dir=$AR_TEST_DIR/podman
-  mkdir -p "$dir/storage" "$dir/run" "$dir/tmp" "$dir/cni"
-
-  # CONTAINERS_CONF replaces every other containers.conf, drop-ins
-  # included, so the drop-in alone must be enough.
-  # The runtime is registered under its own name, pointing at the binary
-  # under test: podman matches runtime_supports_json and
-  # runtime_supports_nocgroups against that name, never against a path.
-  RUNTIME_NAME=$(basename "$RUNTIME")
-  sed "s|^agentrun = \[.*\]|agentrun = [\"$RUNTIME\"]|" \
-    "$AR_REPO/examples/podman/agentrun.conf" >"$dir/containers.conf"
-  [ "$RUNTIME_NAME" = agentrun ] ||
-    printf '%s = ["%s"]\n' "$RUNTIME_NAME" "$RUNTIME" >>"$dir/containers.conf"
-  printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' \
-    "$dir/storage" "$dir/run" >"$dir/storage.conf"
-  : >"$dir/registries.conf"
-  export CONTAINERS_CONF=$dir/containers.conf
-  export CONTAINERS_STORAGE_CONF=$dir/storage.conf
-  export CONTAINERS_REGISTRIES_CONF=$dir/registries.conf
-  PODMAN=(podman --root "$dir/storage" --runroot "$dir/run" --tmpdir "$dir/tmp"
-    --storage-driver vfs --network-config-dir "$dir/cni")
-
-  tar -C "$AR_TEMPLATE/rootfs" -cf "$dir/busybox.tar" . || fail "cannot pack the busybox rootfs"
-  "${PODMAN[@]}" import "$dir/busybox.tar" localhost/busybox >"$dir/import.log" 2>&1 ||
-    fail "podman import failed: $(cat "$dir/import.log")"
-}
-
-# Runs `podman run --rm` with the runtime under test, storing OUT, ERR and
-# RC.  The container's cgroups go under a parent named after the test,
-# unless the arguments start with --cgroups=disabled.
-podman_run() {
-  local cgroup_parent=(--cgroup-parent "/$ID")
-  [ "$1" != --cgroups=disabled ] || cgroup_parent=()
-  RC=0
-  timeout -k 5 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run --rm --network none --pull never \
-    "${cgroup_parent[@]}" "$@" >"$AR_TEST_DIR/.out" 2>"$AR_TEST_DIR/.err" </dev/null || RC=$?
-  OUT=$(cat "$AR_TEST_DIR/.out")
-  ERR=$(cat "$AR_TEST_DIR/.err")
-  {
-    echo "+ podman run $* (exit status $RC)"
-    [ -z "$OUT" ] || printf 'stdout: %s\n' "$OUT"
-    [ -z "$ERR" ] || printf 'stderr: %s\n' "$ERR"
-  } >&2
-}
-
-# Fails when podman still lists a container.
-assert_no_podman_containers() {
-  local left
-  left=$("${PODMAN[@]}" ps -a -q) || fail "podman ps failed"
-  [ -z "$left" ] || fail "podman containers left after --rm: $left"
-}
+# shellcheck source=tests/integration/podman_lib.sh
+. "$AR_REPO/tests/integration/podman_lib.sh"
 
 test_podman_run_echo() {
   setup_podman
   podman_run localhost/busybox echo hello
   expect_success "podman run"
   assert_eq "$OUT" hello "output of podman run"
+  assert_runtime_called "^--log-format=json --log .* create --bundle "
   assert_no_podman_containers
 }
 
@@ -77,28 +21,31 @@ test_podman_run_exit_status() {
   assert_no_podman_containers
 }
 
+test_podman_run_missing_command_is_127() {
+  setup_podman
+  podman_run localhost/busybox /no/such/program
+  assert_eq "$RC" 127 "exit status of podman run of a missing program"
+  assert_contains "$ERR" "/no/such/program" "podman's error message"
+  podman_run localhost/busybox no-such-program
+  assert_eq "$RC" 127 "exit status of podman run of a program not in PATH"
+  assert_no_podman_containers
+}
+
+test_podman_run_not_executable_is_126() {
+  setup_podman
+  podman_run localhost/busybox /etc/passwd
+  assert_eq "$RC" 126 "exit status of podman run of a file that is not executable"
+  assert_contains "$ERR" "/etc/passwd" "podman's error message"
+  podman_run localhost/busybox /etc
+  assert_eq "$RC" 126 "exit status of podman run of a folder"
+  assert_no_podman_containers
+}
+
 test_podman_run_default_ulimits() {
   setup_podman
   podman_run localhost/busybox sh -c 'echo "$(ulimit -n) $(ulimit -Hn)"'
   expect_success "podman run"
   assert_eq "$OUT" "20000 20000" "nofile limits from the drop-in's default_ulimits"
-}
-
-test_podman_run_detached_stop() {
-  setup_podman
-  RC=0
-  local cid
-  cid=$(timeout 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run -d --network none --pull never \
-    --cgroup-parent "/$ID" localhost/busybox sleep 600 2>"$AR_TEST_DIR/.err") ||
-    fail "podman run -d failed: $(cat "$AR_TEST_DIR/.err")"
-  assert_eq "$("${PODMAN[@]}" inspect -f '{{.State.Status}}' "$cid")" running "podman status"
-  # sleep as pid 1 ignores SIGTERM, so podman stop ends with SIGKILL.
-  timeout 60 "${PODMAN[@]}" stop -t 1 "$cid" >/dev/null 2>"$AR_TEST_DIR/.err" ||
-    fail "podman stop failed: $(cat "$AR_TEST_DIR/.err")"
-  assert_eq "$("${PODMAN[@]}" inspect -f '{{.State.Status}}' "$cid")" exited "podman status after stop"
-  timeout 60 "${PODMAN[@]}" rm "$cid" >/dev/null 2>"$AR_TEST_DIR/.err" ||
-    fail "podman rm failed: $(cat "$AR_TEST_DIR/.err")"
-  assert_no_podman_containers
 }
 
 test_podman_run_without_cgroups() {
@@ -107,6 +54,63 @@ test_podman_run_without_cgroups() {
   podman_run --cgroups=disabled localhost/busybox echo hello
   expect_success "podman run --cgroups=disabled"
   assert_eq "$OUT" hello "output of podman run --cgroups=disabled"
+}
+
+test_podman_run_env_and_workdir() {
+  setup_podman
+  podman_run --env GREETING=hello --env EMPTY= --workdir /tmp localhost/busybox \
+    sh -c 'echo "$GREETING [$EMPTY] $(pwd)"'
+  expect_success "podman run --env --workdir"
+  assert_eq "$OUT" "hello [] /tmp" "environment and working directory"
+}
+
+test_podman_run_tmpfs() {
+  setup_podman
+  podman_run --read-only --tmpfs /scratch:rw,size=1m,mode=1777 localhost/busybox \
+    sh -c 'grep " /scratch " /proc/mounts; echo data >/scratch/f && cat /scratch/f'
+  expect_success "podman run --tmpfs"
+  assert_match "$OUT" "^tmpfs /scratch tmpfs rw,.*size=1024k" "the tmpfs mount"
+  assert_contains "$OUT" data "a file written to the tmpfs"
+}
+
+test_podman_run_bind_mounts() {
+  setup_podman
+  mkdir -p "$AR_TEST_DIR/ro" "$AR_TEST_DIR/rw"
+  echo "from the host" >"$AR_TEST_DIR/ro/file"
+  podman_run -v "$AR_TEST_DIR/ro:/ro:ro" -v "$AR_TEST_DIR/rw:/rw:rw" localhost/busybox sh -c '
+    cat /ro/file
+    echo changed 2>/dev/null >/ro/file || echo "read-only refused"
+    echo "from the container" >/rw/file && echo "read-write written"'
+  expect_success "podman run -v"
+  assert_contains "$OUT" "from the host" "file of the read-only bind mount"
+  assert_contains "$OUT" "read-only refused" "write to the read-only bind mount"
+  assert_contains "$OUT" "read-write written" "write to the read-write bind mount"
+  assert_eq "$(cat "$AR_TEST_DIR/ro/file")" "from the host" "host file behind the read-only mount"
+  assert_eq "$(cat "$AR_TEST_DIR/rw/file")" "from the container" "host file behind the read-write mount"
+}
+
+# podman 4.3 runs /usr/libexec/podman/catatonit (init_path) for --init.
+require_catatonit() {
+  [ -x /usr/libexec/podman/catatonit ] ||
+    skip "/usr/libexec/podman/catatonit, podman's init for --init, is not installed (Debian package catatonit)"
+}
+
+test_podman_run_init() {
+  require_catatonit
+  setup_podman
+  podman_run --init localhost/busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "; echo; echo "sh is pid $$"'
+  expect_success "podman run --init"
+  assert_match "$OUT" "^/run/podman-init -- sh -c" "pid 1 of the container"
+  assert_not_contains "$OUT" "sh is pid 1" "the command's pid"
+}
+
+# catatonit forwards signals to the command and reaps it, so the exit
+# status is the command's.
+test_podman_run_init_exit_status() {
+  require_catatonit
+  setup_podman
+  podman_run --init localhost/busybox sh -c 'exit 7'
+  assert_eq "$RC" 7 "exit status of podman run --init"
 }
 
 test_podman_error_reaches_user() {

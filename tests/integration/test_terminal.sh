@@ -2,32 +2,6 @@
 # runtime sends the pseudoterminal's master over the socket and the
 # process gets the slave as its stdio.
 
-# Receives one file descriptor on the unix socket $1, touches $2 when
-# listening, and copies what the descriptor delivers into $3 until EOF.
-CONSOLE_RECEIVER='
-import array, os, socket, sys
-server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-server.bind(sys.argv[1])
-server.listen(1)
-open(sys.argv[2], "w").close()
-connection, _ = server.accept()
-_, ancillary, _, _ = connection.recvmsg(4096, socket.CMSG_SPACE(4))
-fds = array.array("i")
-for level, kind, data in ancillary:
-    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-        fds.frombytes(data[:4])
-with open(sys.argv[3], "wb") as out:
-    while True:
-        try:
-            chunk = os.read(fds[0], 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out.write(chunk)
-        out.flush()
-'
-
 test_terminal_console_socket() {
   require_cmd python3
   make_bundle

@@ -459,6 +459,27 @@ test_console_size_needs_terminal (void)
   CHECK (!c->process->has_console_size);
 }
 
+/* podman --privileged writes fileMode as stat(2) reports it, with the
+ * file type: 8630 is S_IFCHR | 0666. */
+static void
+test_device_file_mode_with_file_type (void)
+{
+  static const char text[] = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"r\"}, \"linux\": {\"devices\": ["
+                             "{\"type\": \"c\", \"path\": \"/dev/a\", \"major\": 1, \"minor\": 3, \"fileMode\": 8630},"
+                             "{\"type\": \"b\", \"path\": \"/dev/b\", \"major\": 7, \"minor\": 0, \"fileMode\": 25008},"
+                             "{\"type\": \"p\", \"path\": \"/dev/c\", \"fileMode\": 384}]}}";
+  cleanup_config struct ar_config *c = NULL;
+  cleanup_error ar_error_t err = NULL;
+
+  CHECK (parse_text (text, &c, &err) == 0);
+  if (c == NULL)
+    return;
+  CHECK (c->linux_config.n_devices == 3);
+  CHECK (c->linux_config.devices[0].has_file_mode && c->linux_config.devices[0].file_mode == 0666);
+  CHECK (c->linux_config.devices[1].file_mode == 0660);
+  CHECK (c->linux_config.devices[2].file_mode == 0600);
+}
+
 static void
 test_null_members_are_absent (void)
 {
@@ -619,9 +640,13 @@ static const struct invalid_case invalid_cases[] = {
     "config.json: linux.devices[0].path: `dev/x` is not an absolute path" },
   { "{\"linux\": {\"devices\": [{\"type\": \"b\", \"path\": \"/dev/sda\", \"major\": 8, \"minor\": -1}]}}",
     "config.json: linux.devices[0].minor: -1 is out of range" },
-  { "{\"linux\": {\"devices\": [{\"type\": \"c\", \"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
+  { "{\"linux\": {\"devices\": [{\"type\": \"b\", \"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
     "\"fileMode\": 8630}]}}",
-    "config.json: linux.devices[0].fileMode: 8630 has bits beyond 07777" },
+    "config.json: linux.devices[0].fileMode: 8630 has bits beyond 07777 (decimal 4095) that are not the file "
+    "type of a `b` device (24576)" },
+  { "{\"linux\": {\"devices\": [{\"type\": \"c\", \"path\": \"/dev/x\", \"major\": 1, \"minor\": 3, "
+    "\"fileMode\": 33188}]}}",
+    "config.json: linux.devices[0].fileMode: 33188 has bits beyond 07777" },
   { "{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_DENY\"}}}",
     "config.json: linux.seccomp.defaultAction: unknown seccomp action `SCMP_ACT_DENY`; use one of SCMP_ACT_KILL" },
   { "{\"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}}}",
@@ -1444,6 +1469,7 @@ main (void)
     { "config minimal defaults", test_minimal_config_defaults },
     { "process defaults", test_process_defaults },
     { "console size needs terminal", test_console_size_needs_terminal },
+    { "device fileMode with the file type", test_device_file_mode_with_file_type },
     { "null members are absent", test_null_members_are_absent },
     { "invalid values name path", test_invalid_values_name_path },
     { "malformed JSON position", test_malformed_json_position },

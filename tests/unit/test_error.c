@@ -33,12 +33,26 @@ test_error_without_errno (void)
   CHECK (ar_error_errno (err) == 0);
 }
 
+/* A message that ends with the errno text, in another case, does not get
+ * it twice. */
+static void
+test_error_errno_text_once (void)
+{
+  cleanup_error ar_error_t err = NULL;
+  cleanup_free char *msg = NULL;
+
+  ar_make_error (&err, EACCES, "exec: \"%s\": permission denied", "/etc/passwd");
+  msg = ar_error_format (err);
+  CHECK_STR_EQ (msg, "exec: \"/etc/passwd\": permission denied");
+}
+
 int
 main (void)
 {
   static const struct unit_test tests[] = {
     { "error chain format", test_error_chain_format },
     { "error without errno", test_error_without_errno },
+    { "errno text once", test_error_errno_text_once },
     { NULL, NULL },
   };
   return unit_run (tests);

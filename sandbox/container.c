@@ -605,6 +605,25 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
     }
 
   unlink (fifo);
+
+  /* The container process keeps its close-on-exec end of the FIFO open
+   * through the startContainer hooks, so end of file means it has executed
+   * its command (or died): poststart hooks must run only after that. */
+  for (;;)
+    {
+      struct pollfd fds[2] = { { .fd = fifo_fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+
+      if (poll (fds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return ar_make_error (err, errno, "cannot wait for container `%s` to execute its process", state->id);
+        }
+      if ((fds[0].revents & (POLLIN | POLLHUP)) && read (fifo_fd, &byte, 1) <= 0)
+        break;
+      if (fds[1].revents & POLLIN)
+        break;
+    }
   return 0;
 }
 

@@ -363,12 +363,14 @@ prepare_fds (int proc_fd, int preserve_fds, ar_error_t *err)
   return 0;
 }
 
-/* Blocks until `start` opens the exec FIFO, then tells it we are going. */
+/* Blocks until `start` opens the exec FIFO, then tells it we are going.
+ * The close-on-exec write end stays open until the exec, which is how
+ * `start` learns that the command runs. */
 static int
 wait_for_start (struct child_context *ctx, ar_error_t *err)
 {
   cleanup_free char *path = ar_xasprintf ("self/fd/%d", ctx->request->exec_fifo_fd);
-  cleanup_close int fd = -1;
+  int fd;
 
   do
     fd = openat (ctx->proc_fd, path, O_WRONLY | O_CLOEXEC);

@@ -396,6 +396,8 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   job->state.owner = getuid ();
   job->state.annotations = annotations_json (job->config);
   job->state.has_process = job->config->process != NULL;
+  job->state.has_poststart_hooks = job->config->hooks[AR_HOOK_POSTSTART].n_hooks > 0;
+  job->state.has_poststop_hooks = job->config->hooks[AR_HOOK_POSTSTOP].n_hooks > 0;
   job->state.creating = true;
 
   config_copy = ar_xasprintf ("%s/%s/%s", o->root, o->id, AR_CONFIG_COPY);
@@ -634,6 +636,8 @@ run_poststart_hooks (const char *root, struct ar_state *state)
   struct ar_config *config = NULL;
   cleanup_free char *json = NULL;
 
+  if (!state->has_poststart_hooks)
+    return;
   if (load_state_config (root, state, &config, &err) < 0)
     goto out;
   if (config->hooks[AR_HOOK_POSTSTART].n_hooks == 0)
@@ -802,7 +806,7 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
 
   /* poststop hooks run after the container is gone; their failures are
    * reported but do not stop the delete. */
-  if (state->bundle != NULL && load_state_config (root, state, &config, &config_err) == 0)
+  if (state->has_poststop_hooks && state->bundle != NULL && load_state_config (root, state, &config, &config_err) == 0)
     {
       if (config->hooks[AR_HOOK_POSTSTOP].n_hooks > 0)
         {

@@ -881,10 +881,13 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   pid = clone3_compat (flags & ~(uint64_t) CLONE_NEWTIME, cgroup_fd);
   if (pid < 0 && errno == ENOSYS)
     {
-      /* TODO: kernels before 5.3 lack clone3; fall back to clone(2) there. */
-      ar_make_error (err, ENOSYS, "the kernel lacks clone3 (Linux 5.3 or newer is required)");
-      ar_namespaces_restore (&ns, NULL);
-      goto fail_sockets;
+      /* Kernels before 5.3, valgrind, and seccomp profiles that answer
+       * clone3 with ENOSYS: clone(2) cannot start the process in its
+       * cgroup, so the runtime moves it there and it makes its cgroup
+       * namespace itself after that. */
+      ctx.cloned_into_cgroup = false;
+      pid = (pid_t) syscall (SYS_clone, (unsigned long) (flags & ~(uint64_t) (CLONE_NEWTIME | CLONE_NEWCGROUP)) | SIGCHLD,
+                             NULL, NULL, NULL, NULL);
     }
 
   if (pid == 0)

@@ -103,6 +103,8 @@ state_to_json (const struct ar_state *state)
   json_object_set_new (obj, "creating", json_boolean (state->creating));
   if (!state->has_process)
     json_object_set_new (obj, "has_process", json_false ());
+  json_object_set_new (obj, "poststart_hooks", json_boolean (state->has_poststart_hooks));
+  json_object_set_new (obj, "poststop_hooks", json_boolean (state->has_poststop_hooks));
   json_object_set_new (obj, "bundle", json_string (state->bundle ? state->bundle : ""));
   json_object_set_new (obj, "rootfs", json_string (state->rootfs ? state->rootfs : ""));
   json_object_set_new (obj, "created", json_string (state->created ? state->created : ""));
@@ -137,6 +139,25 @@ dup_json_string (json_t *obj, const char *key)
   return json_is_string (v) ? ar_xstrdup (json_string_value (v)) : NULL;
 }
 
+static bool
+dir_is_empty (const char *path)
+{
+  DIR *dir = opendir (path);
+  struct dirent *de;
+  bool empty = true;
+
+  if (dir == NULL)
+    return false;
+  while ((de = readdir (dir)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      {
+        empty = false;
+        break;
+      }
+  closedir (dir);
+  return empty;
+}
+
 int
 ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error_t *err)
 {
@@ -153,6 +174,13 @@ ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error
   obj = json_load_file (path, 0, &jerr);
   if (obj == NULL)
     {
+      cleanup_free char *config_copy = ar_xasprintf ("%s/%s", dir, AR_CONFIG_COPY);
+
+      /* A folder with neither file is a create that died at once when it
+       * is empty, and otherwise not a container's folder at all. */
+      if (access (config_copy, F_OK) < 0 && !dir_is_empty (dir))
+        return ar_make_error (err, 0, "container `%s` does not exist", id);
+
       /* A folder without state.json belongs to a create that has not got
        * far yet, or that died before writing it. */
       state = ar_xmalloc0 (sizeof (*state));
@@ -168,6 +196,9 @@ ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error
   state->pid_start = (unsigned long long) json_integer_value (json_object_get (obj, "pid_start"));
   state->creating = json_is_true (json_object_get (obj, "creating"));
   state->has_process = !json_is_false (json_object_get (obj, "has_process"));
+  /* A state file without these keys may have hooks: check the config. */
+  state->has_poststart_hooks = !json_is_false (json_object_get (obj, "poststart_hooks"));
+  state->has_poststop_hooks = !json_is_false (json_object_get (obj, "poststop_hooks"));
   state->bundle = dup_json_string (obj, "bundle");
   state->rootfs = dup_json_string (obj, "rootfs");
   state->created = dup_json_string (obj, "created");

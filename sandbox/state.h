@@ -26,6 +26,8 @@ struct ar_state
   unsigned long long pid_start; /* its start time in clock ticks, against pid reuse */
   bool creating;                /* create has not finished */
   bool has_process;             /* config.json has a process to start */
+  bool has_poststart_hooks;     /* so start and delete parse config.json */
+  bool has_poststop_hooks;      /* only when they have hooks to run */
   char *bundle;
   char *rootfs;
   char *created;                /* RFC 3339 */

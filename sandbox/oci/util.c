@@ -226,7 +226,11 @@ ar_write_file_atomic (const char *path, const void *data, size_t len, mode_t mod
   if (fd < 0)
     return ar_make_error (err, errno, "cannot create `%s`", tmp);
 
-  if (ar_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  /* No fsync: the rename alone makes the replacement atomic for every
+   * reader and against a crash of this process, and the runtime's state
+   * (under /run) does not outlive a reboot, so a power loss needs no
+   * ordering.  An fsync cost 5-20 ms per write on a disk-backed root. */
+  if (ar_write_all (fd, data, len) < 0)
     {
       int saved = errno;
       unlink (tmp);

@@ -43,8 +43,9 @@ int ar_read_file_at (int dirfd, const char *path, char **out, size_t *len_out, a
 int ar_write_file (const char *path, const void *data, size_t len, ar_error_t *err);
 int ar_write_file_at (int dirfd, const char *path, const void *data, size_t len, ar_error_t *err);
 
-/* Replaces path atomically: writes a temporary file in the same folder,
- * fsyncs it and renames it over path. */
+/* Replaces path atomically: writes a temporary file in the same folder
+ * and renames it over path.  It does not fsync, so the new content may be
+ * lost on power loss (never half-written). */
 int ar_write_file_atomic (const char *path, const void *data, size_t len, mode_t mode, ar_error_t *err);
 
 /* write() and read() that retry on EINTR and short transfers. */

@@ -141,14 +141,15 @@ test_ca_errors() {
   rt_capture ca mint --dir "$AR_TEST_DIR/missing" --spiffe-id spiffe://example.org/a --out "$out"
   expect_failure "cannot open CA folder .*agentrun ca init"
 
-  rt_capture ca init --trust-domain example.org --dir "$ca" --ttl 1
+  # A short-lived CA, long enough for the two mints below on a loaded host.
+  rt_capture ca init --trust-domain example.org --dir "$ca" --ttl 5
   expect_success "ca init"
   rt_capture ca mint --dir "$ca" --spiffe-id spiffe://other.org/a --out "$out"
   expect_failure "not in the CA's trust domain"
   rt_capture ca mint --dir "$ca" --spiffe-id spiffe://example.org/a?b --out "$out"
   expect_failure "query"
 
-  sleep 2
+  sleep 6
   rt_capture ca mint --dir "$ca" --spiffe-id spiffe://example.org/a --out "$out"
   expect_failure "expired"
   [ ! -e "$out" ] || fail "a failed mint left $out"
@@ -207,11 +208,12 @@ test_identity_missing_ca_stops_create() {
 test_identity_expired_ca_stops_create() {
   require_ca_command
   local ca=$AR_TEST_DIR/ca
-  rt_capture ca init --trust-domain example.org --dir "$ca" --ttl 1
+  # A short-lived CA, long enough for the two mints below on a loaded host.
+  rt_capture ca init --trust-domain example.org --dir "$ca" --ttl 5
   expect_success "ca init"
   make_bundle
   add_identity_annotations "$ca"
-  sleep 2
+  sleep 6
   run_container
   expect_failure "CA certificate .* expired"
   assert_no_leftovers "$ID"

@@ -59,7 +59,7 @@ endif
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
-.PHONY: all check check-unit check-integration check-cgroup2 install clean
+.PHONY: all check check-unit check-integration check-cgroup2 bench install clean
 
 all: agentrun
 
@@ -105,6 +105,11 @@ check: agentrun $(UNIT_BINS)
 # The integration suite inside a throwaway guest with a pure cgroup v2 layout.
 check-cgroup2: agentrun
 	../shared/vm/cg2-run.sh 'tests/integration/run.sh'
+
+# agentrun against crun and runc with hyperfine (needs root); the results
+# go to bench/out/, and bench/RESULTS.md records a run.
+bench: agentrun
+	bench/run.sh
 
 install: agentrun
 	install -D -m 0755 agentrun $(DESTDIR)$(BINDIR)/agentrun

@@ -64,6 +64,12 @@ cleanup ()
   set +e
   umount "$tmp/crun-ro" 2> /dev/null
   for rt in "${runtimes[@]}"; do
+    for id in $("$tmp/bin/$rt" --root "$tmp/root-tmpfs/$rt" list -q 2> /dev/null); do
+      "$tmp/bin/$rt" --root "$tmp/root-tmpfs/$rt" delete --force "$id" > /dev/null 2>&1
+    done
+  done
+  umount "$tmp/root-tmpfs" 2> /dev/null
+  for rt in "${runtimes[@]}"; do
     for id in $("$tmp/bin/$rt" --root "$tmp/root/$rt" list -q 2> /dev/null); do
       "$tmp/bin/$rt" --root "$tmp/root/$rt" delete --force "$id" > /dev/null 2>&1
     done

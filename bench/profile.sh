@@ -50,6 +50,12 @@ exec $CRUN "\$@"
 END
 chmod +x "$tmp/bin/crun-wrapped"
 
+# State roots on a tmpfs, where fsync(2) returns at once, to compare
+# with the roots in $tmp on the disk (on this machine /run is on the
+# disk too).
+mkdir -p "$tmp/root-tmpfs"
+mount -t tmpfs ar-bench-state "$tmp/root-tmpfs"
+
 echo "== variants" >&2
 # name, command; hyperfine takes no command names in a parameter scan, and
 # its results come in the order of the commands within each iteration.
@@ -57,9 +63,11 @@ variants=(
   agentrun "$ar run --bundle $bundle/run ar-bench-$tag-a-{i}"
   agentrun-no-cgroup "$ar --cgroup-manager disabled run --bundle $bundle/run ar-bench-$tag-an-{i}"
   agentrun-seccomp "$ar run --bundle $bundle/seccomp ar-bench-$tag-as-{i}"
+  agentrun-root-tmpfs "$tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun run --bundle $bundle/run ar-bench-$tag-at-{i}"
   crun "$cr run --bundle $bundle/run ar-bench-$tag-c-{i}"
   crun-no-cgroup "$cr --cgroup-manager=disabled run --bundle $bundle/run ar-bench-$tag-cn-{i}"
   crun-seccomp "$cr run --bundle $bundle/seccomp ar-bench-$tag-cs-{i}"
+  crun-root-tmpfs "$tmp/bin/crun --root $tmp/root-tmpfs/crun run --bundle $bundle/run ar-bench-$tag-ct-{i}"
   crun-wrapped "$tmp/bin/crun-wrapped --root $tmp/root/crun run --bundle $bundle/run ar-bench-$tag-cw-{i}"
   crun-noreexec "$tmp/bin/crun-noreexec --root $tmp/root/crun run --bundle $bundle/run ar-bench-$tag-cr-{i}"
   agentrun-version "$tmp/bin/agentrun --version"
@@ -74,7 +82,7 @@ for ((k = 0; k < ${#variants[@]}; k += 2)); do
   names+=("${variants[k]}")
   commands+=("${variants[k + 1]}")
 done
-hyperfine -N -r 1 -L i "$iterations" --style none --export-json "$OUT/variants.json" "${commands[@]}"
+hyperfine -N -i -r 1 -L i "$iterations" --style none --export-json "$OUT/variants.json" "${commands[@]}"
 jq -r --argjson names "$(printf '%s\n' "${names[@]}" | jq -R . | jq -s .)" '
   def median: sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   [.results | to_entries[] | {name: $names[.key % ($names | length)], t: .value.times[0],
@@ -166,4 +174,5 @@ for label in agentrun agentrun-shim crun-noreexec; do
   } > "$OUT/callgrind.$label.txt"
 done
 umount "$tmp/crun-ro"
+umount "$tmp/root-tmpfs"
 echo "profile: results in $OUT" >&2

@@ -39,7 +39,9 @@ hyperfine_scan ()
   local name=$1 list=$2
   shift 2
   echo "== $name" >&2
-  hyperfine -N -r 1 -L rt "$(IFS=,; echo "${runtimes[*]}")" -L i "$list" -n '{rt}' --style none \
+  # -i: a run that fails is recorded with its exit code, which
+  # summarize.sh counts, instead of ending the whole benchmark.
+  hyperfine -N -i -r 1 -L rt "$(IFS=,; echo "${runtimes[*]}")" -L i "$list" -n '{rt}' --style none \
     --export-json "$OUT/$name.json" "$@"
 }
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Prints the results that bench/run.sh left in OUT as Markdown tables:
 # min and median per runtime, and the ratios of the medians to crun's.
+# Runs that exited non-zero are left out of the times and counted.
 #
 # Usage: bench/summarize.sh OUT
 set -euo pipefail
@@ -31,12 +32,16 @@ for name in version run run-seccomp create start delete exec run-100-parallel-4;
                        else (.[length / 2 - 1] + .[length / 2]) / 2 end;
     def ms: if . >= 1 then "\(. * 100 | round / 100) s" else "\(. * 10000 | round / 10) ms" end;
     def ratio($a; $b): ($a / $b * 100 | round / 100);
-    [.results[] | {rt: .command, t: .times[0]}]
+    [.results[] | {rt: .command, t: .times[0], ok: (.exit_codes[0] == 0)}]
     | group_by(.rt)
-    | map({key: .[0].rt, value: {min: (map(.t) | min), median: (map(.t) | median), n: length}})
+    | map({key: .[0].rt, value: (map(select(.ok) | .t) as $t
+                                 | {min: ($t | min), median: ($t | median), n: length,
+                                    failed: map(select(.ok | not)) | length})})
     | from_entries as $s
     | ratio($s.agentrun.median; $s.crun.median) as $r
-    | "| \($name) | \($s.crun.n) "
+    | ([$s | to_entries[] | select(.value.failed > 0) | "\(.value.failed) of \(.key) failed"]
+       | if length > 0 then " (" + join(", ") + ")" else "" end) as $failed
+    | "| \($name) | \($s.crun.n)\($failed) "
       + "| \($s.agentrun.min | ms) / \($s.agentrun.median | ms) "
       + "| \($s.crun.min | ms) / \($s.crun.median | ms) "
       + "| \($s.runc.min | ms) / \($s.runc.median | ms) "

@@ -7,8 +7,10 @@
 #
 # It measures, interleaved with hyperfine where it times:
 #   variants.json     run with and without cgroups (--cgroup-manager
-#                     disabled), with podman's seccomp profile, crun without
-#                     its memfd re-exec, and the --version floors
+#                     disabled), with the state root on a tmpfs, with
+#                     podman's seccomp profile, crun without its memfd
+#                     re-exec, and the --version floors
+#   parallel.json     100 containers four at a time, state on disk or tmpfs
 #   strace-c.*.txt    strace -c -f of one run (syscall counts and times)
 #   cgroup-attach.txt time of the writes to cgroup.procs in each of RUNS runs
 #   timeline.*.txt    strace -f -ttt -T of one run, with every syscall over
@@ -17,11 +19,13 @@
 #   ld-statistics.txt the dynamic loader's own count of its startup work
 #   callgrind.*.txt   the functions with the most inclusive instructions
 #
-# Environment: RUNS (30), OUT (bench/out/profile), and those of common.sh.
+# Environment: RUNS (30), PAUSE (0.1 s, see bench/run.sh), OUT
+# (bench/out/profile), and those of common.sh.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-30}
+PAUSE=${PAUSE:-0.1}
 OUT=${OUT:-$here/out/profile}
 # shellcheck source=bench/common.sh
 . "$here/common.sh"
@@ -64,10 +68,12 @@ variants=(
   agentrun-no-cgroup "$ar --cgroup-manager disabled run --bundle $bundle/run ar-bench-$tag-an-{i}"
   agentrun-seccomp "$ar run --bundle $bundle/seccomp ar-bench-$tag-as-{i}"
   agentrun-root-tmpfs "$tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun run --bundle $bundle/run ar-bench-$tag-at-{i}"
+  agentrun-root-tmpfs-no-cgroup "$tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun --cgroup-manager disabled run --bundle $bundle/run ar-bench-$tag-atn-{i}"
   crun "$cr run --bundle $bundle/run ar-bench-$tag-c-{i}"
   crun-no-cgroup "$cr --cgroup-manager=disabled run --bundle $bundle/run ar-bench-$tag-cn-{i}"
   crun-seccomp "$cr run --bundle $bundle/seccomp ar-bench-$tag-cs-{i}"
   crun-root-tmpfs "$tmp/bin/crun --root $tmp/root-tmpfs/crun run --bundle $bundle/run ar-bench-$tag-ct-{i}"
+  crun-root-tmpfs-no-cgroup "$tmp/bin/crun --root $tmp/root-tmpfs/crun --cgroup-manager=disabled run --bundle $bundle/run ar-bench-$tag-ctn-{i}"
   crun-wrapped "$tmp/bin/crun-wrapped --root $tmp/root/crun run --bundle $bundle/run ar-bench-$tag-cw-{i}"
   crun-noreexec "$tmp/bin/crun-noreexec --root $tmp/root/crun run --bundle $bundle/run ar-bench-$tag-cr-{i}"
   agentrun-version "$tmp/bin/agentrun --version"
@@ -82,7 +88,10 @@ for ((k = 0; k < ${#variants[@]}; k += 2)); do
   names+=("${variants[k]}")
   commands+=("${variants[k + 1]}")
 done
-hyperfine -N -i -r 1 -L i "$iterations" --style none --export-json "$OUT/variants.json" "${commands[@]}"
+# The pause before each command lets the cgroup attach of the command
+# before it age out (see bench/run.sh).
+hyperfine -N -i -r 1 -L i "$iterations" --style none --export-json "$OUT/variants.json" \
+  --prepare "sleep $PAUSE" "${commands[@]}"
 jq -r --argjson names "$(printf '%s\n' "${names[@]}" | jq -R . | jq -s .)" '
   def median: sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
   [.results | to_entries[] | {name: $names[.key % ($names | length)], t: .value.times[0],
@@ -92,6 +101,21 @@ jq -r --argjson names "$(printf '%s\n' "${names[@]}" | jq -R . | jq -s .)" '
         + "\tuser+sys median \(map(.u + .s) | median * 1e4 | round / 10) ms") | .[]' \
   "$OUT/variants.json" | column -t -s $'\t' > "$OUT/variants.txt"
 cat "$OUT/variants.txt"
+
+echo "== 100 containers, four at a time, state on the disk and on a tmpfs" >&2
+parallel="seq 100 | xargs -P4 -I@"
+hyperfine -N -i -r 1 -L i "$(seq -s, 1 "${PAR_RUNS:-3}")" --style none --export-json "$OUT/parallel.json" \
+  "sh -c '$parallel $ar run --bundle $bundle/run ar-bench-$tag-pa-{i}-@'" \
+  "sh -c '$parallel $tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun run --bundle $bundle/run ar-bench-$tag-pat-{i}-@'" \
+  "sh -c '$parallel $cr run --bundle $bundle/run ar-bench-$tag-pc-{i}-@'" \
+  "sh -c '$parallel $tmp/bin/crun --root $tmp/root-tmpfs/crun run --bundle $bundle/run ar-bench-$tag-pct-{i}-@'"
+jq -r '
+  def median: sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  ["agentrun", "agentrun-root-tmpfs", "crun", "crun-root-tmpfs"] as $names
+  | [.results | to_entries[] | {name: $names[.key % 4], t: .value.times[0]}] | group_by(.name)
+  | map("\(.[0].name)\tmin \(map(.t) | min * 1000 | round) ms\tmedian \(map(.t) | median * 1000 | round) ms")
+  | .[]' "$OUT/parallel.json" | column -t -s $'\t' > "$OUT/parallel.txt"
+cat "$OUT/parallel.txt"
 
 echo "== strace -c" >&2
 strace -c -f -o "$OUT/strace-c.agentrun.txt" $ar run --bundle "$bundle/run" "ar-bench-$tag-sc"
@@ -168,11 +192,9 @@ _LIBCONTAINER_CLONED_BINARY=1 valgrind --tool=callgrind --trace-children=no \
   > "$tmp/cg.crun-noreexec.log" 2>&1 || true
 for label in agentrun agentrun-shim crun-noreexec; do
   {
-    grep -v '^==\|^--' "$tmp/cg.$label.log" | head -3
+    grep -v '^==\|^--' "$tmp/cg.$label.log" | head -3 || true
     callgrind_annotate --inclusive=yes --threshold=99 "$tmp/cg.$label" 2> /dev/null \
       | sed -n '/PROGRAM TOTALS/,$p' | head -45 || true
   } > "$OUT/callgrind.$label.txt"
 done
-umount "$tmp/crun-ro"
-umount "$tmp/root-tmpfs"
 echo "profile: results in $OUT" >&2

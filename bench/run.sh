@@ -11,11 +11,22 @@
 # does this with -L rt ... -L i ..., and runs the commands without a shell
 # (-N).
 #
+# Where the measured command moves a process into cgroups (run, create,
+# exec), each run waits PAUSE seconds first, untimed.  On cgroup v1 the
+# first write to a cgroup.procs file waits for an RCU grace period (5 to
+# 15 ms on this machine) unless another write ended less than about one
+# grace period before; back to back, the runtime that follows one which
+# just wrote its cgroups would skip that wait, and the order of the
+# runtimes would decide the ratios.  After the pause every runtime pays
+# the wait, as a single container start on a quiet host does.
+#
 # Environment:
 #   AGENTRUN, CRUN, RUNC  the binaries (default ./agentrun, crun, runc)
 #   RUNS        iterations per runtime for each single-container case (50)
 #   PAR_RUNS    iterations of the 100-container case (5)
 #   RSS_RUNS    runs per runtime for peak RSS (20)
+#   PAUSE       seconds to wait, untimed, before each run that writes
+#               cgroups (0.1)
 #   ICOUNT      1: also count instructions by single-stepping (minutes)
 #   ICOUNT_RUNTIMES  the runtimes to single-step ("agentrun crun")
 #   OUT         folder for the raw results (bench/out)
@@ -25,10 +36,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 RUNS=${RUNS:-50}
 PAR_RUNS=${PAR_RUNS:-5}
 RSS_RUNS=${RSS_RUNS:-20}
+PAUSE=${PAUSE:-0.1}
 OUT=${OUT:-$here/out}
 # shellcheck source=bench/common.sh
 . "$here/common.sh"
 rm -f "$OUT"/*.json "$OUT"/*.txt "$OUT"/*.md "$OUT"/callgrind.* 2> /dev/null || true
+: > "$OUT/errors.txt"
 
 rt_cmd="$tmp/bin/{rt} --root $tmp/root/{rt}"
 iterations=$(seq -s, 1 "$RUNS")
@@ -47,19 +60,29 @@ hyperfine_scan ()
 
 # prepare-stopped RUNTIME ID: creates and starts container ID from the run
 # bundle and waits until /bin/true has exited, so that `delete` runs on a
-# stopped container and no runtime has to kill.
+# stopped container and no runtime has to kill.  A step that fails is
+# logged to $OUT/errors.txt; the `delete` that follows then fails and is
+# counted, while hyperfine would stop at a failed preparation.
 cat > "$tmp/bin/prepare-stopped" << END
 #!/bin/sh
-set -e
-runtime="$tmp/bin/\$1 --root $tmp/root/\$1"
-\$runtime create --bundle "$bundle/run" "\$2"
-\$runtime start "\$2"
+rt=\$1 id=\$2
+runtime="$tmp/bin/\$rt --root $tmp/root/\$rt"
+log=$tmp/prepare.log
+fail ()
+{
+  echo "prepare-stopped \$rt \$id: \$1: \$(cat \$log)" >> "$OUT/errors.txt"
+  exit 0
+}
+# Output goes to a file: the container process keeps what it inherits
+# open until it exits.
+\$runtime create --bundle "$bundle/run" "\$id" > \$log 2>&1 < /dev/null || fail create
+\$runtime start "\$id" > \$log 2>&1 || fail start
 for n in \$(seq 500); do
-  \$runtime state "\$2" | grep -q '"running"' || exit 0
+  \$runtime state "\$id" 2> /dev/null | grep -q '"running"' || exit 0
   sleep 0.01
 done
-echo "prepare-stopped: \$2 still runs after 5 s" >&2
-exit 1
+echo > \$log
+fail "still running after 5 s"
 END
 chmod +x "$tmp/bin/prepare-stopped"
 
@@ -72,13 +95,13 @@ done
 
 hyperfine_scan version "$iterations" "$tmp/bin/{rt} --version"
 
-hyperfine_scan run "$iterations" "$rt_cmd run --bundle $bundle/run ar-bench-$tag-{rt}-run-{i}"
+hyperfine_scan run "$iterations" --prepare "sleep $PAUSE" "$rt_cmd run --bundle $bundle/run ar-bench-$tag-{rt}-run-{i}"
 
 if [[ -f $bundle/seccomp/config.json ]]; then
-  hyperfine_scan run-seccomp "$iterations" "$rt_cmd run --bundle $bundle/seccomp ar-bench-$tag-{rt}-seccomp-{i}"
+  hyperfine_scan run-seccomp "$iterations" --prepare "sleep $PAUSE" "$rt_cmd run --bundle $bundle/seccomp ar-bench-$tag-{rt}-seccomp-{i}"
 fi
 
-hyperfine_scan create "$iterations" \
+hyperfine_scan create "$iterations" --prepare "sleep $PAUSE" \
   --cleanup "$rt_cmd delete --force ar-bench-$tag-{rt}-create-{i}" \
   "$rt_cmd create --bundle $bundle/run ar-bench-$tag-{rt}-create-{i}"
 
@@ -95,7 +118,7 @@ for rt in "${runtimes[@]}"; do
   "$tmp/bin/$rt" --root "$tmp/root/$rt" create --bundle "$bundle/sleep" "ar-bench-$tag-$rt-exec" < /dev/null > /dev/null 2>&1
   "$tmp/bin/$rt" --root "$tmp/root/$rt" start "ar-bench-$tag-$rt-exec"
 done
-hyperfine_scan exec "$iterations" "$rt_cmd exec ar-bench-$tag-{rt}-exec /bin/true"
+hyperfine_scan exec "$iterations" --prepare "sleep $PAUSE" "$rt_cmd exec ar-bench-$tag-{rt}-exec /bin/true"
 for rt in "${runtimes[@]}"; do
   "$tmp/bin/$rt" --root "$tmp/root/$rt" delete --force "ar-bench-$tag-$rt-exec"
 done

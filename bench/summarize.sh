@@ -50,6 +50,34 @@ for name in version run run-seccomp create start delete exec run-100-parallel-4;
              else "<= \($target): not met" end) |"' "$file"
 done
 
+echo
+echo "## CPU time (user + system of the command and its children, median of the same runs)"
+echo
+echo "Waits (an RCU grace period in the cgroup attach, fsync, the child's set-up) do not count here,"
+echo "so these medians move less with the machine's load than the wall-clock times above."
+echo
+echo "| case | agentrun | crun | runc | agentrun/crun | runc/crun |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+for name in version run run-seccomp create start delete exec run-100-parallel-4; do
+  file=$out/$name.json
+  [[ -f $file ]] || continue
+  jq -r --arg name "$name" '
+    def median: sort | if length % 2 == 1 then .[(length - 1) / 2]
+                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    def ms: if . >= 1 then "\(. * 100 | round / 100) s" else "\(. * 10000 | round / 10) ms" end;
+    [.results[] | select(.exit_codes[0] == 0) | {rt: .command, cpu: (.user + .system)}]
+    | group_by(.rt) | map({key: .[0].rt, value: (map(.cpu) | median)}) | from_entries as $c
+    | "| \($name) | \($c.agentrun | ms) | \($c.crun | ms) | \($c.runc | ms) "
+      + "| \($c.agentrun / $c.crun * 100 | round / 100) | \($c.runc / $c.crun * 100 | round / 100) |"' "$file"
+done
+
+if [[ -s $out/errors.txt ]]; then
+  echo
+  echo "Failed preparations (their runs are counted as failed above):"
+  echo
+  sed 's/^/    /' "$out/errors.txt"
+fi
+
 if [[ -s $out/rss.txt ]]; then
   echo
   echo "## Peak RSS of \`run\` (KiB, ru_maxrss of the reaped process tree)"

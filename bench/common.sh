@@ -1,10 +1,11 @@
+# shellcheck shell=bash
 # Sourced by bench/run.sh and bench/profile.sh, with `here` and OUT set.
 # Re-executes the calling script, as root, inside a private mount
-# namespace that covers /sys/fs/cgroup/unified with an empty tmpfs, then
-# makes a temporary folder with the bundles, one state root per runtime,
-# links named after the runtimes in $tmp/bin, and a cleanup on exit that
-# deletes every container whose id starts with ar-bench-$tag- and
-# removes the folder.
+# namespace that covers /sys/fs/cgroup/unified with an empty tmpfs.  Then
+# it makes a temporary folder $tmp with the bundles, one state root per
+# runtime and links named after the runtimes in $tmp/bin.  On exit, the
+# cleanup deletes every container whose id starts with ar-bench-$tag-,
+# removes leftover cgroups of those ids, and removes the folder.
 #
 # crun (1.8.1 and later) rejects the hybrid cgroup layout, where a v1 host
 # also mounts cgroup2 on /sys/fs/cgroup/unified; with the tmpfs over it,
@@ -13,7 +14,7 @@
 #
 # Environment: AGENTRUN, CRUN, RUNC, the binaries (default ./agentrun,
 # crun, runc).
-top=$(cd "$here/.." && pwd)
+top=$(cd "${here:?set by the sourcing script}/.." && pwd)
 runtimes=(agentrun crun runc)
 
 if [[ ${AR_BENCH_IN_NAMESPACE:-} != 1 ]]; then
@@ -94,4 +95,8 @@ bundle=$tmp/bundle
 # instruction counts use the run bundle without process.rlimits.
 mkdir -p "$bundle/norlimit"
 jq 'del(.process.rlimits)' "$bundle/run/config.json" > "$bundle/norlimit/config.json"
+if [[ -f $bundle/seccomp/config.json ]]; then
+  mkdir -p "$bundle/seccomp-norlimit"
+  jq 'del(.process.rlimits)' "$bundle/seccomp/config.json" > "$bundle/seccomp-norlimit/config.json"
+fi
 

@@ -7,8 +7,8 @@
  * Each count is the number of single-step traps, so a rep-prefixed string
  * instruction counts once per iteration, and instructions in the vDSO
  * count too.  The counts are split by the program each process was
- * executing (the target of its last execve, from /proc/PID/exe), so the
- * runtime's own work can be told from the container's /bin/true.
+ * executing (the target of its last execve, from /proc/PID/exe), which
+ * separates the runtime's own work from the container's /bin/true.
  * Single-stepping makes the command about a thousand times slower.
  *
  * Usage: icount COMMAND [ARG...]
@@ -71,7 +71,8 @@ program_of_pid (pid_t pid)
   if (n < 0)
     return program_index ("(unknown)");
   path[n] = '\0';
-  /* Runtimes execute from memfds, whose names carry the inode number. */
+  /* A program executed from a memfd reads as "/memfd:NAME (deleted)":
+   * drop the suffix.  NOTE: crun 1.8.1 after its re-exec reads as "/". */
   if (strncmp (path, "/memfd:", 7) == 0)
     {
       char *space = strstr (path, " (deleted)");

@@ -17,7 +17,8 @@
 #                     0.2 ms and every gap over 0.2 ms between syscalls of
 #                     one process (user-space work, or time off the CPU)
 #   ld-statistics.txt the dynamic loader's own count of its startup work
-#   callgrind.*.txt   the functions with the most inclusive instructions
+#   callgrind.*.txt   the functions with the most inclusive instructions, for
+#                     the run and seccomp bundles
 #
 # Environment: RUNS (30), PAUSE (0.1 s, see bench/run.sh), OUT
 # (bench/out/profile), and those of common.sh.
@@ -31,8 +32,12 @@ OUT=${OUT:-$here/out/profile}
 . "$here/common.sh"
 rm -f "$OUT"/*.txt "$OUT"/*.json 2> /dev/null || true
 
-ar="$tmp/bin/agentrun --root $tmp/root/agentrun"
-cr="$tmp/bin/crun --root $tmp/root/crun"
+# The runtimes with their state roots: as words for hyperfine's command
+# strings, and as arrays for direct calls.
+ar_cmd="$tmp/bin/agentrun --root $tmp/root/agentrun"
+cr_cmd="$tmp/bin/crun --root $tmp/root/crun"
+ar=("$tmp/bin/agentrun" --root "$tmp/root/agentrun")
+cr=("$tmp/bin/crun" --root "$tmp/root/crun")
 iterations=$(seq -s, 1 "$RUNS")
 
 # crun without its re-exec: a crun binary on a read-only mount, with
@@ -64,14 +69,14 @@ echo "== variants" >&2
 # name, command; hyperfine takes no command names in a parameter scan, and
 # its results come in the order of the commands within each iteration.
 variants=(
-  agentrun "$ar run --bundle $bundle/run ar-bench-$tag-a-{i}"
-  agentrun-no-cgroup "$ar --cgroup-manager disabled run --bundle $bundle/run ar-bench-$tag-an-{i}"
-  agentrun-seccomp "$ar run --bundle $bundle/seccomp ar-bench-$tag-as-{i}"
+  agentrun "$ar_cmd run --bundle $bundle/run ar-bench-$tag-a-{i}"
+  agentrun-no-cgroup "$ar_cmd --cgroup-manager disabled run --bundle $bundle/run ar-bench-$tag-an-{i}"
+  agentrun-seccomp "$ar_cmd run --bundle $bundle/seccomp ar-bench-$tag-as-{i}"
   agentrun-root-tmpfs "$tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun run --bundle $bundle/run ar-bench-$tag-at-{i}"
   agentrun-root-tmpfs-no-cgroup "$tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun --cgroup-manager disabled run --bundle $bundle/run ar-bench-$tag-atn-{i}"
-  crun "$cr run --bundle $bundle/run ar-bench-$tag-c-{i}"
-  crun-no-cgroup "$cr --cgroup-manager=disabled run --bundle $bundle/run ar-bench-$tag-cn-{i}"
-  crun-seccomp "$cr run --bundle $bundle/seccomp ar-bench-$tag-cs-{i}"
+  crun "$cr_cmd run --bundle $bundle/run ar-bench-$tag-c-{i}"
+  crun-no-cgroup "$cr_cmd --cgroup-manager=disabled run --bundle $bundle/run ar-bench-$tag-cn-{i}"
+  crun-seccomp "$cr_cmd run --bundle $bundle/seccomp ar-bench-$tag-cs-{i}"
   crun-root-tmpfs "$tmp/bin/crun --root $tmp/root-tmpfs/crun run --bundle $bundle/run ar-bench-$tag-ct-{i}"
   crun-root-tmpfs-no-cgroup "$tmp/bin/crun --root $tmp/root-tmpfs/crun --cgroup-manager=disabled run --bundle $bundle/run ar-bench-$tag-ctn-{i}"
   crun-wrapped "$tmp/bin/crun-wrapped --root $tmp/root/crun run --bundle $bundle/run ar-bench-$tag-cw-{i}"
@@ -105,9 +110,9 @@ cat "$OUT/variants.txt"
 echo "== 100 containers, four at a time, state on the disk and on a tmpfs" >&2
 parallel="seq 100 | xargs -P4 -I@"
 hyperfine -N -i -r 1 -L i "$(seq -s, 1 "${PAR_RUNS:-3}")" --style none --export-json "$OUT/parallel.json" \
-  "sh -c '$parallel $ar run --bundle $bundle/run ar-bench-$tag-pa-{i}-@'" \
+  "sh -c '$parallel $ar_cmd run --bundle $bundle/run ar-bench-$tag-pa-{i}-@'" \
   "sh -c '$parallel $tmp/bin/agentrun --root $tmp/root-tmpfs/agentrun run --bundle $bundle/run ar-bench-$tag-pat-{i}-@'" \
-  "sh -c '$parallel $cr run --bundle $bundle/run ar-bench-$tag-pc-{i}-@'" \
+  "sh -c '$parallel $cr_cmd run --bundle $bundle/run ar-bench-$tag-pc-{i}-@'" \
   "sh -c '$parallel $tmp/bin/crun --root $tmp/root-tmpfs/crun run --bundle $bundle/run ar-bench-$tag-pct-{i}-@'"
 jq -r '
   def median: sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -118,8 +123,8 @@ jq -r '
 cat "$OUT/parallel.txt"
 
 echo "== strace -c" >&2
-strace -c -f -o "$OUT/strace-c.agentrun.txt" $ar run --bundle "$bundle/run" "ar-bench-$tag-sc"
-strace -c -f -o "$OUT/strace-c.crun.txt" $cr run --bundle "$bundle/run" "ar-bench-$tag-sc"
+strace -c -f -o "$OUT/strace-c.agentrun.txt" "${ar[@]}" run --bundle "$bundle/run" "ar-bench-$tag-sc"
+strace -c -f -o "$OUT/strace-c.crun.txt" "${cr[@]}" run --bundle "$bundle/run" "ar-bench-$tag-sc"
 
 # The first write of a pid into a cgroup v1 cgroup.procs in a while waits
 # for an RCU grace period (the kernel's cgroup_threadgroup_rwsem), so it is
@@ -164,9 +169,9 @@ timeline ()
     "$tmp/timeline.trace")" >> "$OUT/timeline.$label.txt"
 }
 echo "== timelines" >&2
-timeline "$bundle/run" agentrun $ar
-timeline "$bundle/seccomp" agentrun-seccomp $ar
-timeline "$bundle/run" crun $cr
+timeline "$bundle/run" agentrun "${ar[@]}"
+timeline "$bundle/seccomp" agentrun-seccomp "${ar[@]}"
+timeline "$bundle/run" crun "${cr[@]}"
 
 echo "== ld.so statistics" >&2
 {
@@ -182,15 +187,28 @@ echo "== ld.so statistics" >&2
 echo "== callgrind" >&2
 cc -O2 -Wall -Wextra -shared -fPIC -o "$tmp/valgrind_shim.so" "$here/valgrind_shim.c" -ldl
 valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$tmp/cg.agentrun" \
-  $ar run --bundle "$bundle/norlimit" "ar-bench-$tag-cg" > "$tmp/cg.agentrun.log" 2>&1 || true
+  "${ar[@]}" run --bundle "$bundle/norlimit" "ar-bench-$tag-cg" > "$tmp/cg.agentrun.log" 2>&1 || true
 LD_PRELOAD=$tmp/valgrind_shim.so valgrind --tool=callgrind --trace-children=no \
   --callgrind-out-file="$tmp/cg.agentrun-shim" \
-  $ar run --bundle "$bundle/norlimit" "ar-bench-$tag-cgs" > "$tmp/cg.agentrun-shim.log" 2>&1 || true
+  "${ar[@]}" run --bundle "$bundle/norlimit" "ar-bench-$tag-cgs" > "$tmp/cg.agentrun-shim.log" 2>&1 || true
 _LIBCONTAINER_CLONED_BINARY=1 valgrind --tool=callgrind --trace-children=no \
   --callgrind-out-file="$tmp/cg.crun-noreexec" \
   "$tmp/crun-ro" --root "$tmp/root/crun" run --bundle "$bundle/norlimit" "ar-bench-$tag-cg" \
   > "$tmp/cg.crun-noreexec.log" 2>&1 || true
-for label in agentrun agentrun-shim crun-noreexec; do
+labels=(agentrun agentrun-shim crun-noreexec)
+# The seccomp profile is compiled before clone, so the count without the
+# shim covers the whole compilation.
+if [[ -d $bundle/seccomp-norlimit ]]; then
+  valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$tmp/cg.agentrun-seccomp" \
+    "${ar[@]}" run --bundle "$bundle/seccomp-norlimit" "ar-bench-$tag-cgsec" \
+    > "$tmp/cg.agentrun-seccomp.log" 2>&1 || true
+  _LIBCONTAINER_CLONED_BINARY=1 valgrind --tool=callgrind --trace-children=no \
+    --callgrind-out-file="$tmp/cg.crun-noreexec-seccomp" \
+    "$tmp/crun-ro" --root "$tmp/root/crun" run --bundle "$bundle/seccomp-norlimit" "ar-bench-$tag-cgsec" \
+    > "$tmp/cg.crun-noreexec-seccomp.log" 2>&1 || true
+  labels+=(agentrun-seccomp crun-noreexec-seccomp)
+fi
+for label in "${labels[@]}"; do
   {
     grep -v '^==\|^--' "$tmp/cg.$label.log" | head -3 || true
     callgrind_annotate --inclusive=yes --threshold=99 "$tmp/cg.$label" 2> /dev/null \

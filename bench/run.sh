@@ -5,10 +5,10 @@
 # hides /sys/fs/cgroup/unified, so that crun works on this hybrid cgroup
 # host (see bench/common.sh).
 #
-# Each hyperfine run is a parameter scan over the runtime (outer) and the
-# iteration (inner), one run per combination, so the three runtimes take
-# turns and every iteration uses a container id of its own; hyperfine
-# does this with -L rt ... -L i ..., and runs the commands without a shell
+# Each case is one hyperfine parameter scan over the runtime (outer) and
+# the iteration (inner), with one run per combination (-L rt ... -L i ...
+# -r 1).  The three runtimes thus take turns, and every iteration uses a
+# container id of its own.  hyperfine runs the commands without a shell
 # (-N).
 #
 # Where the measured command moves a process into cgroups (run, create,
@@ -140,8 +140,8 @@ for n in $(seq "$RSS_RUNS"); do
 done
 
 # Instruction counts.  valgrind 3.19 cannot run any of the three runtimes
-# through a whole `run`, so each count says how far the process got; the
-# notes in bench/RESULTS.md say what each count covers.
+# through a whole `run`, so each row records the exit status and first
+# message, and bench/RESULTS.md explains what each count covers.
 echo "== callgrind" >&2
 cc -O2 -Wall -Wextra -shared -fPIC -o "$tmp/valgrind_shim.so" "$here/valgrind_shim.c" -ldl
 callgrind () # LABEL COMMAND...

@@ -61,7 +61,7 @@ endif
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
-.PHONY: all check check-unit check-integration check-cgroup2 install clean
+.PHONY: all check check-unit check-integration check-cgroup2 bench install clean
 
 all: agentrun
 
@@ -128,6 +128,11 @@ SHARED ?= ../shared
 check-cgroup2: agentrun tests/unit/test_cgroup
 	$(SHARED)/vm/cg2-run.sh 'modprobe loop; rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; \
 	  tests/unit/test_cgroup && tests/integration/run.sh $(CG2_TESTS)'
+
+# agentrun against crun and runc with hyperfine (needs root); the results
+# go to bench/out/, and bench/RESULTS.md records a run.
+bench: agentrun
+	bench/run.sh
 
 install: agentrun
 	install -D -m 0755 agentrun $(DESTDIR)$(BINDIR)/agentrun

@@ -382,12 +382,14 @@ wait_for_start (struct child_context *ctx, ar_error_t *err)
   return 0;
 }
 
-/* Changes to process.cwd and checks that it is inside the container's
- * root: a cwd such as /proc/self/fd/N could name a directory the runtime
- * still holds open, outside the root (CVE-2024-21626).  getcwd(3) then
- * fails with ENOENT or returns "(unreachable)...". */
+/* Checks that process.cwd is inside the container's root: a cwd such as
+ * /proc/self/fd/N could name a directory the runtime still holds open,
+ * outside the root (CVE-2024-21626), and getcwd(3) then fails with ENOENT
+ * or returns "(unreachable)...".  It runs as root before the seccomp
+ * filter, which may deny getcwd; the process changes to cwd again after
+ * its user switch, so that the user's permissions apply. */
 static int
-change_to_cwd (const char *cwd, ar_error_t *err)
+check_cwd_inside_root (const char *cwd, ar_error_t *err)
 {
   char buf[4096];
 
@@ -395,9 +397,9 @@ change_to_cwd (const char *cwd, ar_error_t *err)
     return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", cwd);
   if (getcwd (buf, sizeof (buf)) == NULL)
     {
-      if (errno == ERANGE)
-        return 0;
-      return ar_make_error (err, errno, "process.cwd `%s` is outside the container's root", cwd);
+      if (errno == ENOENT)
+        return ar_make_error (err, EPERM, "process.cwd `%s` is outside the container's root", cwd);
+      return 0;
     }
   if (buf[0] != '/')
     return ar_make_error (err, EPERM, "process.cwd `%s` is outside the container's root", cwd);
@@ -446,6 +448,9 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
   if (process->scheduler && ar_apply_scheduler (process->scheduler, err) < 0)
     return -1;
 
+  if (process->cwd && check_cwd_inside_root (process->cwd, err) < 0)
+    return -1;
+
   /* Without no_new_privileges the filter must be loaded while the process
    * still has CAP_SYS_ADMIN, before the user switch drops it.  A filter
    * with a listener is loaded before the runtime returns, because the
@@ -458,8 +463,8 @@ process_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar
   if (ar_apply_user_and_capabilities (process, err) < 0)
     return -1;
 
-  if (process->cwd && change_to_cwd (process->cwd, err) < 0)
-    return -1;
+  if (process->cwd && chdir (process->cwd) < 0)
+    return ar_make_error (err, errno, "process.cwd: cannot change directory to `%s`", process->cwd);
 
   if (process->no_new_privileges && prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return ar_make_error (err, errno, "process.noNewPrivileges: cannot set no_new_privs");

@@ -692,7 +692,10 @@ child_main (struct child_context *ctx)
   prctl (PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (sync_send (ctx->sync_fd, SYNC_READY, 0, NULL, true) < 0)
     _exit (EXIT_FAILURE);
-  close (ctx->sync_fd);
+  /* exec keeps the close-on-exec sync socket open until the exec, so its
+   * runtime returns only once the command runs. */
+  if (!req->exec_mode)
+    close (ctx->sync_fd);
 
   /* From here on the runtime has returned: errors go to the container's
    * stderr, which conmon or the caller collects. */
@@ -936,6 +939,18 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
 
   if (receive_until_ready (req, sync_fds[0], &pid, &intermediate, err) < 0)
     goto fail_child;
+
+  /* For exec, end of file on the sync socket means the process has
+   * executed its command (or died), as `exec --detach` callers expect. */
+  if (req->exec_mode)
+    {
+      char byte;
+      ssize_t n;
+
+      do
+        n = read (sync_fds[0], &byte, 1);
+      while (n > 0 || (n < 0 && errno == EINTR));
+    }
 
   close (sync_fds[0]);
   if (intermediate > 0)

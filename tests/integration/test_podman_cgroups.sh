@@ -10,9 +10,9 @@
 # shellcheck source=tests/integration/test_cgroups.sh
 . "$AR_REPO/tests/integration/test_cgroups.sh"
 
-# Prints the path inside a podman container of the cgroup file named
-# V1_FILE in the hierarchy of V1_CONTROLLER on v1 and hybrid hosts, and
-# V2_FILE on v2 hosts.
+# Prints the path of a cgroup file inside a podman container:
+# inner_cgroup_file V1_CONTROLLER V1_FILE V2_FILE names V1_FILE of the
+# V1_CONTROLLER hierarchy on v1 and hybrid hosts, and V2_FILE on v2 hosts.
 inner_cgroup_file() {
   if cg_v2; then
     echo "/sys/fs/cgroup/$3"
@@ -21,9 +21,9 @@ inner_cgroup_file() {
   fi
 }
 
-# Starts a detached podman container with the extra podman options given,
-# running SCRIPT (the last argument); sets CID and CPID to its id and the
-# host pid of its first process.
+# Starts a detached podman container that runs SCRIPT, the last argument,
+# with the podman options before it.  Sets CID to the container's id and
+# CPID to the host pid of its first process.
 podman_run_detached() {
   local options=("${@:1:$#-1}") script=${!#}
   CID=$(timeout 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run -d --network none --pull never \
@@ -33,8 +33,8 @@ podman_run_detached() {
   [ "$CPID" -gt 0 ] || fail "podman inspect shows no pid for the running container $CID"
 }
 
-# Runs podman with the test's storage; fails with its error output unless
-# it succeeds.  OUT holds its output.
+# Runs podman with the test's storage and stores its output in OUT.  Fails
+# with podman's error output unless podman succeeds.
 podman_ok() {
   OUT=$(timeout 60 "${PODMAN[@]}" "$@" 2>"$AR_TEST_DIR/.err") ||
     fail "podman $* failed: $(cat "$AR_TEST_DIR/.err")"

@@ -114,7 +114,8 @@ check: agentrun $(UNIT_BINS)
 # software emulation would take over an hour.  CG2_TESTS overrides the
 # selection (patterns as tests/integration/run.sh takes them).
 CG2_TESTS ?= example/ lifecycle/run_exit_status lifecycle/kill_all lifecycle/delete_running_force \
-             lifecycle/state_fields errors/failed_run_leaves_nothing namespaces/new_cgroup \
+             lifecycle/state_fields errors/failed_run_leaves_nothing namespaces/new_namespaces \
+             namespaces/join_cgroup_namespace \
              cgroups/memory_limit_oom cgroups/pids_limit cgroups/cpu_fields cgroups/block_io \
              cgroups/pause_resume cgroups/delete_force_ cgroups/update_memory cgroups/update_resources \
              cgroups/events_stats cgroups/kill_all_reaches cgroups/unsupported_fields \

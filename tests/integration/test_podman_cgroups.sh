@@ -3,16 +3,18 @@
 # from inside the container or from the host, and the effect the limit
 # has on the container's processes.
 
-# setup_podman and podman_run come from the podman tests, and the cgroup
-# helpers (cg_v2, cg_dir_of, cg_read, cg_key) from the cgroup tests.
+# setup_podman, podman_run and assert_no_podman_containers come from the
+# podman tests, and the cgroup helpers (cg_v2, cg_dir_of, cg_read) from
+# the cgroup tests.  The helpers defined here start with cg_, so that
+# they replace none of those.
 # shellcheck source=tests/integration/test_podman.sh
 . "$AR_REPO/tests/integration/test_podman.sh"
 # shellcheck source=tests/integration/test_cgroups.sh
 . "$AR_REPO/tests/integration/test_cgroups.sh"
 
-# Prints the path inside a podman container of the cgroup file named
-# V1_FILE in the hierarchy of V1_CONTROLLER on v1 and hybrid hosts, and
-# V2_FILE on v2 hosts.
+# Prints the path of a cgroup file inside a podman container:
+# inner_cgroup_file V1_CONTROLLER V1_FILE V2_FILE names V1_FILE of the
+# V1_CONTROLLER hierarchy on v1 and hybrid hosts, and V2_FILE on v2 hosts.
 inner_cgroup_file() {
   if cg_v2; then
     echo "/sys/fs/cgroup/$3"
@@ -21,10 +23,10 @@ inner_cgroup_file() {
   fi
 }
 
-# Starts a detached podman container with the extra podman options given,
-# running SCRIPT (the last argument); sets CID and CPID to its id and the
-# host pid of its first process.
-podman_run_detached() {
+# Starts a detached podman container that runs SCRIPT, the last argument,
+# with the podman options before it.  Sets CID to the container's id and
+# CPID to the host pid of its first process.
+cg_podman_detached() {
   local options=("${@:1:$#-1}") script=${!#}
   CID=$(timeout 60 "${PODMAN[@]}" --runtime "$RUNTIME_NAME" run -d --network none --pull never \
     --cgroup-parent "/$ID" "${options[@]}" localhost/busybox sh -c "$script" 2>"$AR_TEST_DIR/.err") ||
@@ -33,16 +35,16 @@ podman_run_detached() {
   [ "$CPID" -gt 0 ] || fail "podman inspect shows no pid for the running container $CID"
 }
 
-# Runs podman with the test's storage; fails with its error output unless
-# it succeeds.  OUT holds its output.
-podman_ok() {
+# Runs podman with the test's storage and stores its output in OUT.  Fails
+# with podman's error output unless podman succeeds.
+cg_podman() {
   OUT=$(timeout 60 "${PODMAN[@]}" "$@" 2>"$AR_TEST_DIR/.err") ||
     fail "podman $* failed: $(cat "$AR_TEST_DIR/.err")"
 }
 
 # Removes the detached container and checks that its cgroups are gone.
-remove_detached() {
-  podman_ok rm -f -t 0 "$CID"
+cg_podman_remove() {
+  cg_podman rm -f -t 0 "$CID"
   assert_no_podman_containers
   assert_eq "$(cgroups_named "libpod-$CID")" "" "cgroups of the removed container"
 }
@@ -112,13 +114,13 @@ test_podman_pids_limit() {
 
 test_podman_update() {
   setup_podman
-  podman_run_detached --memory 64m --cpu-shares 512 'sleep 600'
+  cg_podman_detached --memory 64m --cpu-shares 512 'sleep 600'
   local memory cpu
   memory=$(cg_dir_of "$CPID" memory)
   cpu=$(cg_dir_of "$CPID" cpu)
 
   # podman 4.3 has no --pids-limit for update.
-  podman_ok --runtime "$RUNTIME_NAME" update --memory 128m --cpus 0.25 --cpu-shares 256 "$CID"
+  cg_podman --runtime "$RUNTIME_NAME" update --memory 128m --cpus 0.25 --cpu-shares 256 "$CID"
   if cg_v2; then
     assert_eq "$(cg_read "$memory" memory.max)" 134217728 "memory.max after podman update"
     assert_eq "$(cg_read "$cpu" cpu.max)" "25000 100000" "cpu.max after podman update"
@@ -130,12 +132,12 @@ test_podman_update() {
   fi
   # NOTE: podman 4.3.1 stats showed the limit of the container's
   # config after an update, so the test reads the cgroup files only.
-  remove_detached
+  cg_podman_remove
 }
 
 test_podman_pause_unpause() {
   setup_podman
-  podman_run_detached 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/counter; sleep 0.05; done'
+  cg_podman_detached 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/counter; sleep 0.05; done'
   local freezer counter="/proc/$CPID/root/tmp/counter" frozen_at i
   freezer=$(cg_dir_of "$CPID" freezer)
   for ((i = 0; i < 100; i++)); do
@@ -143,8 +145,8 @@ test_podman_pause_unpause() {
     sleep 0.05
   done
 
-  podman_ok --runtime "$RUNTIME_NAME" pause "$CID"
-  podman_ok inspect -f '{{.State.Status}}' "$CID"
+  cg_podman --runtime "$RUNTIME_NAME" pause "$CID"
+  cg_podman inspect -f '{{.State.Status}}' "$CID"
   assert_eq "$OUT" paused "podman status after pause"
   if cg_v2; then
     assert_eq "$(cg_read "$freezer" cgroup.freeze)" 1 "cgroup.freeze after podman pause"
@@ -155,8 +157,8 @@ test_podman_pause_unpause() {
   sleep 0.5
   assert_eq "$(cat "$counter")" "$frozen_at" "counter of a paused container"
 
-  podman_ok --runtime "$RUNTIME_NAME" unpause "$CID"
-  podman_ok inspect -f '{{.State.Status}}' "$CID"
+  cg_podman --runtime "$RUNTIME_NAME" unpause "$CID"
+  cg_podman inspect -f '{{.State.Status}}' "$CID"
   assert_eq "$OUT" running "podman status after unpause"
   if cg_v2; then
     assert_eq "$(cg_read "$freezer" cgroup.freeze)" 0 "cgroup.freeze after podman unpause"
@@ -168,21 +170,21 @@ test_podman_pause_unpause() {
     sleep 0.05
   done
   [ "$(cat "$counter")" -gt "$frozen_at" ] || fail "the counter did not advance after podman unpause"
-  remove_detached
+  cg_podman_remove
 }
 
 test_podman_top_and_stats() {
   setup_podman
-  podman_run_detached --memory 64m --pids-limit 50 'sleep 600 & sleep 700 & wait'
-  podman_ok top "$CID"
+  cg_podman_detached --memory 64m --pids-limit 50 'sleep 600 & sleep 700 & wait'
+  cg_podman top "$CID"
   assert_contains "$OUT" "sleep 600" "podman top"
   assert_contains "$OUT" "sleep 700" "podman top"
 
-  podman_ok stats --no-stream --format json "$CID"
+  cg_podman stats --no-stream --format json "$CID"
   local stats
   stats=$(jq -c '.[0]' <<<"$OUT") || fail "podman stats printed no JSON: $OUT"
   assert_eq "$(jq -r .id <<<"$stats")" "${CID:0:12}" "id in podman stats"
   assert_match "$(jq -r .mem_usage <<<"$stats")" '^[0-9.]+[kMG]?B / 67\.11MB$' "memory in podman stats"
   assert_eq "$(jq -r .pids <<<"$stats")" 3 "pids in podman stats"
-  remove_detached
+  cg_podman_remove
 }

@@ -363,11 +363,16 @@ prepare_fds (int proc_fd, int preserve_fds, ar_error_t *err)
   return 0;
 }
 
-/* Blocks until `start` opens the exec FIFO, then tells it we are going. */
+/* Blocks until `start` opens the exec FIFO, runs the startContainer hooks
+ * and only then writes the byte that `start` waits for.  So start returns,
+ * and runs the poststart hooks, after the startContainer hooks, and a
+ * failing startContainer hook ends this process without the byte, which
+ * makes start fail. */
 static int
 wait_for_start (struct child_context *ctx, ar_error_t *err)
 {
-  cleanup_free char *path = ar_xasprintf ("self/fd/%d", ctx->request->exec_fifo_fd);
+  const struct ar_spawn_request *req = ctx->request;
+  cleanup_free char *path = ar_xasprintf ("self/fd/%d", req->exec_fifo_fd);
   cleanup_close int fd = -1;
 
   do
@@ -375,6 +380,18 @@ wait_for_start (struct child_context *ctx, ar_error_t *err)
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo");
+  if (req->config->process == NULL)
+    _exit (EXIT_FAILURE);
+
+  if (req->config->hooks[AR_HOOK_START_CONTAINER].n_hooks > 0)
+    {
+      cleanup_free char *state = ar_xasprintf ("{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"running\","
+                                               "\"pid\":%d,\"bundle\":\"%s\"}",
+                                               req->id, (int) getpid (), req->bundle);
+      if (ar_hooks_run (req->config, AR_HOOK_START_CONTAINER, state, err) < 0)
+        return -1;
+    }
+
   if (ar_write_all (fd, "0", 1) < 0)
     return ar_make_error (err, errno, "cannot write the exec fifo");
   return 0;
@@ -671,17 +688,6 @@ child_main (struct child_context *ctx)
 
   if (wait_for_start (ctx, &err) < 0)
     goto fail;
-  if (req->config->process == NULL)
-    _exit (EXIT_FAILURE);
-
-  if (req->config->hooks[AR_HOOK_START_CONTAINER].n_hooks > 0)
-    {
-      cleanup_free char *state = ar_xasprintf ("{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"running\","
-                                               "\"pid\":%d,\"bundle\":\"%s\"}",
-                                               req->id, (int) getpid (), req->bundle);
-      if (ar_hooks_run (req->config, AR_HOOK_START_CONTAINER, state, &err) < 0)
-        goto fail;
-    }
 
   close (ctx->proc_fd);
 

@@ -238,6 +238,12 @@ test_exec_detach_pid_file() {
   local epid
   epid=$(cat "$AR_TEST_DIR/exec.pid")
   assert_match "$epid" '^[1-9][0-9]*$' "content of the pid file"
+  # exec --detach may return before the process has executed sleep.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(cat "/proc/$epid/comm")" = sleep ] && break
+    sleep 0.05
+  done
   assert_eq "$(cat "/proc/$epid/comm")" sleep "process of the pid file"
   assert_eq "$(readlink "/proc/$epid/ns/pid")" "$(readlink "/proc/$PID/ns/pid")" "pid namespace"
   assert_eq "$(state_field "$ID" status)" running "status after exec --detach"

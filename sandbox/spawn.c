@@ -196,10 +196,12 @@ resolve_executable (const struct ar_process *process, char **out, ar_error_t *er
 
       /* podman maps "permission denied" to exit status 126 and "no such
        * file or directory" to 127, whatever the case. */
-      if (stat (name, &st) < 0 && errno == EACCES)
-        return ar_make_error (err, EACCES, "exec: \"%s\": cannot reach the executable", name);
       if (stat (name, &st) < 0)
-        return ar_make_error (err, errno, "exec: \"%s\": executable file not found", name);
+        {
+          if (errno == EACCES)
+            return ar_make_error (err, EACCES, "exec: \"%s\": cannot reach the executable", name);
+          return ar_make_error (err, errno, "exec: \"%s\": executable file not found", name);
+        }
       if (S_ISDIR (st.st_mode) || access (name, X_OK) < 0)
         return ar_make_error (err, EACCES, "exec: \"%s\": permission denied", name);
       *out = ar_xstrdup (name);

@@ -603,7 +603,9 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
             break;
         }
       if (fds[1].revents & POLLIN)
-        return ar_make_error (err, 0, "container `%s`: its process exited before start", state->id);
+        return ar_make_error (err, 0, "container `%s`: its process exited during start; when a startContainer "
+                                      "hook fails, the process prints the hook's error on its stderr and exits",
+                              state->id);
     }
 
   unlink (fifo);

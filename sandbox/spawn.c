@@ -196,10 +196,12 @@ resolve_executable (const struct ar_process *process, char **out, ar_error_t *er
 
       /* podman maps "permission denied" to exit status 126 and "no such
        * file or directory" to 127, whatever the case. */
-      if (stat (name, &st) < 0 && errno == EACCES)
-        return ar_make_error (err, EACCES, "exec: \"%s\": cannot reach the executable", name);
       if (stat (name, &st) < 0)
-        return ar_make_error (err, errno, "exec: \"%s\": executable file not found", name);
+        {
+          if (errno == EACCES)
+            return ar_make_error (err, EACCES, "exec: \"%s\": cannot reach the executable", name);
+          return ar_make_error (err, errno, "exec: \"%s\": executable file not found", name);
+        }
       if (S_ISDIR (st.st_mode) || access (name, X_OK) < 0)
         return ar_make_error (err, EACCES, "exec: \"%s\": permission denied", name);
       *out = ar_xstrdup (name);
@@ -363,13 +365,17 @@ prepare_fds (int proc_fd, int preserve_fds, ar_error_t *err)
   return 0;
 }
 
-/* Blocks until `start` opens the exec FIFO, then tells it we are going.
- * The close-on-exec write end stays open until the exec, which is how
- * `start` learns that the command runs. */
+/* Blocks until `start` opens the exec FIFO, runs the startContainer hooks
+ * and only then writes the byte that `start` waits for, so a failing
+ * startContainer hook ends this process without the byte and start fails.
+ * The close-on-exec write end then stays open until the exec: end of file
+ * tells `start` that the command runs, and only then does it run the
+ * poststart hooks. */
 static int
 wait_for_start (struct child_context *ctx, ar_error_t *err)
 {
-  cleanup_free char *path = ar_xasprintf ("self/fd/%d", ctx->request->exec_fifo_fd);
+  const struct ar_spawn_request *req = ctx->request;
+  cleanup_free char *path = ar_xasprintf ("self/fd/%d", req->exec_fifo_fd);
   int fd;
 
   do
@@ -377,6 +383,18 @@ wait_for_start (struct child_context *ctx, ar_error_t *err)
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo");
+  if (req->config->process == NULL)
+    _exit (EXIT_FAILURE);
+
+  if (req->config->hooks[AR_HOOK_START_CONTAINER].n_hooks > 0)
+    {
+      cleanup_free char *state = ar_xasprintf ("{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"running\","
+                                               "\"pid\":%d,\"bundle\":\"%s\"}",
+                                               req->id, (int) getpid (), req->bundle);
+      if (ar_hooks_run (req->config, AR_HOOK_START_CONTAINER, state, err) < 0)
+        return -1;
+    }
+
   if (ar_write_all (fd, "0", 1) < 0)
     return ar_make_error (err, errno, "cannot write the exec fifo");
   return 0;
@@ -711,17 +729,6 @@ child_main (struct child_context *ctx)
 
   if (wait_for_start (ctx, &err) < 0)
     goto fail;
-  if (req->config->process == NULL)
-    _exit (EXIT_FAILURE);
-
-  if (req->config->hooks[AR_HOOK_START_CONTAINER].n_hooks > 0)
-    {
-      cleanup_free char *state = ar_xasprintf ("{\"ociVersion\":\"1.2.0\",\"id\":\"%s\",\"status\":\"running\","
-                                               "\"pid\":%d,\"bundle\":\"%s\"}",
-                                               req->id, (int) getpid (), req->bundle);
-      if (ar_hooks_run (req->config, AR_HOOK_START_CONTAINER, state, &err) < 0)
-        goto fail;
-    }
 
   close (ctx->proc_fd);
 

@@ -5,8 +5,8 @@
 # process from the host, or check /proc/self inside the container.
 
 # Makes a bundle whose process sleeps, applies the jq FILTER (default:
-# none) to its config, creates and starts it, and sets PID to the
-# container's process on the host.
+# none) to its config, creates and starts it, sets PID to the container's
+# process on the host and waits until that process runs sleep.
 start_sleeping_container() {
   make_bundle
   set_args sleep 600
@@ -15,6 +15,12 @@ start_sleeping_container() {
   rt_capture start "$ID"
   expect_success "start"
   PID=$(state_field "$ID" pid)
+  # start may return before the process has executed sleep.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(cat "/proc/$PID/comm")" = sleep ] && break
+    sleep 0.05
+  done
 }
 
 # Runs `exec EXEC_OPTS... ID ARGS...`, storing OUT, ERR and RC.
@@ -238,6 +244,12 @@ test_exec_detach_pid_file() {
   local epid
   epid=$(cat "$AR_TEST_DIR/exec.pid")
   assert_match "$epid" '^[1-9][0-9]*$' "content of the pid file"
+  # exec --detach may return before the process has executed sleep.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(cat "/proc/$epid/comm")" = sleep ] && break
+    sleep 0.05
+  done
   assert_eq "$(cat "/proc/$epid/comm")" sleep "process of the pid file"
   assert_eq "$(readlink "/proc/$epid/ns/pid")" "$(readlink "/proc/$PID/ns/pid")" "pid namespace"
   assert_eq "$(state_field "$ID" status)" running "status after exec --detach"

@@ -133,6 +133,21 @@ test_failing_create_container_hook_fails_create() {
   assert_no_leftovers "$ID"
 }
 
+# startContainer hooks run in the container process during start, before
+# start returns, so a failing one fails start and the process never runs.
+test_failing_start_container_hook_fails_start() {
+  known_gap runc "runc 1.1.5 runs startContainer hooks after start has returned"
+  make_bundle
+  share_dir hooklog
+  config_edit '.hooks.startContainer = [{path: "/bin/sh", args: ["sh", "-c", "echo hook-broke >&2; exit 3"]}]'
+  set_script 'echo ran >/hooklog/process'
+  create_container
+  rt_capture start "$ID"
+  expect_failure 'startContainer|exited'
+  wait_status "$ID" stopped
+  [ ! -e "$AR_TEST_DIR/hooklog/process" ] || fail "the process ran although its startContainer hook failed"
+}
+
 test_missing_hook_binary_fails_create() {
   make_bundle
   config_edit '.hooks.createRuntime = [{path: "/nonexistent/hook", args: ["hook"]}]'

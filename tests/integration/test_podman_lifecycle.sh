@@ -21,6 +21,12 @@ test_podman_run_detached_stop_rm() {
   assert_eq "$(podman_field '{{.State.Status}}')" running "podman status"
   local pid
   pid=$(podman_field '{{.State.Pid}}')
+  # start may return before the process has executed sleep.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [ "$(cat "/proc/$pid/comm")" = sleep ] && break
+    sleep 0.05
+  done
   assert_eq "$(cat "/proc/$pid/comm")" sleep "process of the container on the host"
   # sleep as pid 1 of its namespace ignores SIGTERM, so podman stop ends
   # with SIGKILL after its timeout.

@@ -424,7 +424,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       allow_container_devices (job->config);
       if (ar_cgroup_create (o->id, job->config->linux_config.cgroups_path, o->systemd_cgroup,
                             job->config->linux_config.resources, &job->cgroup, err) < 0)
-        return ar_error_wrap (err, "%s/config.json: linux", job->bundle);
+        return ar_error_wrap (err, "%s/config.json", job->bundle);
       job->state.cgroup = ar_cgroup_to_json (job->cgroup);
     }
 

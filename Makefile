@@ -126,9 +126,16 @@ SHARED ?= ../shared
 # In the guest, podman import panicked ("page 111 already freed") on its
 # copy of the host's blob-info cache, so the guest removes that copy from
 # its RAM overlay first; the host's file stays as it is.
+CG2_COMMAND = modprobe loop; rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; \
+	tests/unit/test_cgroup && tests/integration/run.sh $(CG2_TESTS)
+
 check-cgroup2: agentrun tests/unit/test_cgroup
-	$(SHARED)/vm/cg2-run.sh 'modprobe loop; rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; \
-	  tests/unit/test_cgroup && tests/integration/run.sh $(CG2_TESTS)'
+	$(SHARED)/vm/cg2-run.sh '$(CG2_COMMAND)'
+
+# The guest's command, for .ci/run, which calls the guest script itself to
+# see its exit status.
+print-cg2-command:
+	@echo '$(CG2_COMMAND)'
 
 # agentrun against crun and runc with hyperfine (needs root); the results
 # go to bench/out/, and bench/RESULTS.md records a run.

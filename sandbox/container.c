@@ -407,7 +407,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
 
   fifo = ar_xasprintf ("%s/%s/%s", o->root, o->id, AR_EXEC_FIFO);
   /* The container process opens the FIFO after it has switched to the
-   * container's user, so everyone may write it; only root can reach it,
+   * container's user, so everyone may write it.  Only root can reach it,
    * through the fd the process inherits, because the state folder is 0700. */
   if (mkfifo (fifo, 0600) < 0)
     return ar_make_error (err, errno, "cannot create the exec fifo `%s`", fifo);

@@ -53,15 +53,16 @@ int ar_exec_guarded_fd (int guard_fd, const char *path, char *const argv[], char
 /* Same as ar_exec_guarded_fd with a memfd created on the spot. */
 int ar_exec_guarded (const char *path, char *const argv[], char *const envp[], ar_error_t *err);
 
-#endif
-
-/* Re-executes the runtime from a sealed memfd copy of its own binary,
- * unless it already runs from one.  `exec`, and create into a pid
- * namespace that other processes already share, call it first: their
- * child is visible to container processes before it reaches the
- * trampoline, and being non-dumpable does not hide it from a container
- * process that holds CAP_SYS_PTRACE.  Returns only on failure. */
+/* Re-executes the runtime from a sealed memfd copy of its own binary.
+ * `exec`, and create into a pid namespace that other processes already
+ * share, call it first.  Their child is visible to container processes
+ * before it reaches the trampoline, and being non-dumpable does not hide
+ * it from a container process that has CAP_SYS_PTRACE.  Returns 0 at once
+ * when the runtime already runs from a sealed copy; otherwise it returns
+ * only on failure. */
 int ar_reexec_from_sealed_copy (char **argv, ar_error_t *err);
 
-/* True when the runtime already runs from a sealed memfd. */
+/* Returns true when the runtime already runs from a sealed memfd. */
 bool ar_running_from_sealed_copy (void);
+
+#endif

@@ -10,8 +10,8 @@
 #include "oci/config.h"
 #include "oci/error.h"
 
-/* The runtime's own namespaces saved while it stands inside the ones the
- * container joins, to return to them after clone. */
+/* The runtime's own namespaces, saved while it is inside the ones the
+ * container joins, so that it returns to them after clone. */
 struct ar_namespace_switch
 {
   int saved[AR_NS_COUNT];

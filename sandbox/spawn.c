@@ -58,9 +58,9 @@ sync_send (int fd, int type, int errno_value, const char *text, bool from_contai
   if (text)
     snprintf (msg.text, sizeof (msg.text), "%s", text);
   /* The container process uses write(2), because it may already run under
-   * its seccomp filter and profiles allow write far more often than
-   * sendto; the runtime uses send(2) with MSG_NOSIGNAL, so a container
-   * process that died cannot kill it with SIGPIPE. */
+   * its seccomp filter, and profiles allow write far more often than
+   * sendto.  The runtime uses send(2) with MSG_NOSIGNAL, so that a
+   * container process that died cannot kill it with SIGPIPE. */
   if ((from_container ? write (fd, &msg, sizeof (msg)) : send (fd, &msg, sizeof (msg), MSG_NOSIGNAL)) < 0)
     return -errno;
   return 0;
@@ -744,7 +744,13 @@ fail:
     int errno_value = ar_error_errno (err);
 
     dprintf (STDERR_FILENO, "agentrun: %s\n", msg ? msg : "cannot start the container process");
-    _exit (errno_value == ENOENT ? 127 : errno_value == EACCES ? 126 : EXIT_FAILURE);
+
+    /* The shell's exit codes for a missing and a non-executable command. */
+    if (errno_value == ENOENT)
+      _exit (127);
+    if (errno_value == EACCES)
+      _exit (126);
+    _exit (EXIT_FAILURE);
   }
 }
 
@@ -896,10 +902,10 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   pid = clone3_compat (flags & ~(uint64_t) CLONE_NEWTIME, cgroup_fd);
   if (pid < 0 && errno == ENOSYS)
     {
-      /* Kernels before 5.3, valgrind, and seccomp profiles that answer
-       * clone3 with ENOSYS: clone(2) cannot start the process in its
-       * cgroup, so the runtime moves it there and it makes its cgroup
-       * namespace itself after that. */
+      /* Kernels before 5.3, valgrind, and seccomp profiles return ENOSYS
+       * for clone3.  clone(2) cannot start the process in its cgroup, so
+       * the runtime moves it there and the process creates its cgroup
+       * namespace after that. */
       ctx.cloned_into_cgroup = false;
       pid = (pid_t) syscall (SYS_clone, (unsigned long) (flags & ~(uint64_t) (CLONE_NEWTIME | CLONE_NEWCGROUP)) | SIGCHLD,
                              NULL, NULL, NULL, NULL);

@@ -37,8 +37,8 @@ struct ar_spawn_request
    * that the caller can record the pid for cleanup after a crash. */
   int (*on_cloned) (void *data, pid_t pid, ar_error_t *err);
 
-  /* Called with the seccomp listener fd when linux.seccomp asks for one,
-   * to hand it to linux.seccomp.listenerPath. */
+  /* Called with the seccomp listener fd when linux.seccomp requests one,
+   * to pass it to linux.seccomp.listenerPath. */
   int (*send_seccomp_listener) (void *data, pid_t pid, int listener_fd, ar_error_t *err);
 
   /* `exec` into a running container: config->linux_config lists the

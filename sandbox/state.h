@@ -18,7 +18,7 @@ enum ar_status
   AR_STATUS_STOPPED,
 };
 
-/* What state.json records of one container. */
+/* The record of one container in its state.json. */
 struct ar_state
 {
   char *id;

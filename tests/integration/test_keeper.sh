@@ -56,8 +56,8 @@ test_wall_clock_limit_ends_the_container() {
   expect_success "start"
   wait_status "$ID" stopped 20
   wait_file "$AR_TEST_DIR/events.jsonl" 5
-  jq -e 'select(.type == "limit") | .limit == "wall_clock" and .value == 2 and .outcome == "blocked"
-    and .container == env.ID and .policy == "keeper-test" and .mode == "enforce"' \
+  jq -se --arg id "$ID" 'any(.type == "limit" and .limit == "wall_clock" and .value == 2
+    and .outcome == "blocked" and .container == $id and .policy == "keeper-test" and .mode == "enforce")' \
     "$AR_TEST_DIR/events.jsonl" >/dev/null || fail "no limit event: $(cat "$AR_TEST_DIR/events.jsonl")"
   local i
   for i in $(seq 50); do
@@ -78,7 +78,7 @@ test_wall_clock_limit_in_audit_mode_only_reports() {
   run_container --policy "$AR_TEST_DIR/policy.yaml"
   expect_success "run in audit mode"
   assert_contains "$OUT" survived "the container's output"
-  jq -e 'select(.type == "limit") | .outcome == "allowed" and .mode == "audit"' \
+  jq -se 'any(.type == "limit" and .outcome == "allowed" and .mode == "audit")' \
     "$AR_TEST_DIR/events.jsonl" >/dev/null || fail "no limit event: $(cat "$AR_TEST_DIR/events.jsonl")"
   assert_no_leftovers "$ID"
 }

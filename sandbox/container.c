@@ -24,12 +24,15 @@
 #include "keeper.h"
 #include "namespaces.h"
 #include "net/egress.h"
+#include "oci/audit.h"
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
+#include "policy/policy.h"
 #include "policy_config.h"
 #include "seccomp_cache.h"
 #include "seccomp_filter.h"
+#include "seccomp_notify.h"
 #include "spawn.h"
 #include "state.h"
 
@@ -62,6 +65,8 @@ struct create_job
   int fifo_fd;
   int console_fd;
   int console_proxy_fd; /* run in the foreground with a terminal */
+  bool seccomp_audit;   /* audit mode: the runtime answers the filter's notifications */
+  int seccomp_listener; /* their listener, for the keeper, or -1 */
 };
 
 static void
@@ -73,6 +78,8 @@ create_job_free (struct create_job *job)
     close (job->console_fd);
   if (job->console_proxy_fd >= 0)
     close (job->console_proxy_fd);
+  if (job->seccomp_listener >= 0)
+    close (job->seccomp_listener);
   ar_seccomp_program_free (job->seccomp);
   ar_identity_free (job->identity);
   ar_egress_policy_free (job->egress);
@@ -166,12 +173,42 @@ send_seccomp_listener (void *data, pid_t pid, int listener_fd, ar_error_t *err)
 {
   struct create_job *job = data;
   const struct ar_seccomp *seccomp = job->config->linux_config.seccomp;
-  cleanup_free char *state = state_json_text (&job->state, AR_STATUS_CREATING);
+  cleanup_free char *state = NULL;
+
+  /* In audit mode the keeper answers the notifications once it runs. */
+  if (job->seccomp_audit)
+    {
+      job->seccomp_listener = fcntl (listener_fd, F_DUPFD_CLOEXEC, 3);
+      if (job->seccomp_listener < 0)
+        return ar_make_error (err, errno, "cannot keep the seccomp listener fd");
+      return 0;
+    }
+
+  state = state_json_text (&job->state, AR_STATUS_CREATING);
 
   if (ar_seccomp_send_listener (seccomp->listener_path, seccomp->listener_metadata, pid, state, listener_fd,
                                 err) < 0)
     return ar_error_wrap (err, "linux.seccomp.listenerPath");
   return 0;
+}
+
+/* Writes the event of a system call that the audit-mode filter let
+ * through while the container process was being set up. */
+static void
+record_seccomp_notice (void *data, const struct ar_seccomp_notice *notice)
+{
+  struct create_job *job = data;
+  const char *policy = ar_config_annotation (job->config, AR_POLICY_ANNOTATION_NAME);
+  json_t *event = ar_seccomp_notice_event (notice);
+
+  if (event == NULL)
+    return;
+  json_object_set_new (event, "container", json_string (job->options->id));
+  if (policy != NULL)
+    json_object_set_new (event, "policy", json_string (policy));
+  json_object_set_new (event, "mode", json_string ("audit"));
+  ar_audit_write (ar_config_annotation (job->config, AR_POLICY_ANNOTATION_AUDIT), event);
+  json_decref (event);
 }
 
 static int
@@ -388,6 +425,15 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
 
   if (job->config->linux_config.seccomp)
     {
+      const char *mode = ar_config_annotation (job->config, AR_POLICY_ANNOTATION_MODE);
+
+      /* A policy in audit mode logs what it would deny.  The runtime asks
+       * for a notification instead, so that each call becomes an event. */
+      if (mode != NULL && strcmp (mode, "audit") == 0)
+        job->seccomp_audit = ar_seccomp_log_to_notify (job->config->linux_config.seccomp);
+    }
+  if (job->config->linux_config.seccomp)
+    {
       cleanup_free char *cache_dir = ar_xasprintf ("%s/.seccomp-cache", o->root);
       if (ar_seccomp_compile_cached (job->config, cache_dir, &job->seccomp, err) < 0)
         return ar_error_wrap (err, "%s/config.json", job->bundle);
@@ -470,6 +516,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .run_runtime_hooks = run_runtime_hooks,
       .on_cloned = record_cloned,
       .send_seccomp_listener = send_seccomp_listener,
+      .on_seccomp_notice = job->seccomp_audit ? record_seccomp_notice : NULL,
       .hooks_data = job,
     };
     pid_t pid;
@@ -504,6 +551,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .config = job->config,
       .egress = job->egress,
       .identity = job->identity,
+      .seccomp_listener = job->seccomp_listener,
     };
 
     if (ar_keeper_spawn (&keeper, &job->state.keeper_pid, &job->state.keeper_start, err) < 0)
@@ -528,6 +576,7 @@ create_job_init (struct create_job *job, const struct ar_create_options *options
   job->fifo_fd = -1;
   job->console_fd = -1;
   job->console_proxy_fd = -1;
+  job->seccomp_listener = -1;
 }
 
 int

@@ -43,8 +43,12 @@ build_key (const struct ar_config *config)
   json_decref (doc);
   if (canonical == NULL || uname (&uts) < 0)
     return NULL;
-  key = ar_xasprintf ("agentrun %s; libseccomp %u.%u.%u; %s %s %s\n%s", AGENTRUN_VERSION, version->major,
-                      version->minor, version->micro, uts.sysname, uts.release, uts.machine, canonical);
+  /* In audit mode the runtime turns SCMP_ACT_LOG into SCMP_ACT_NOTIFY for
+   * the container process only, so the same JSON compiles two ways. */
+  key = ar_xasprintf ("agentrun %s; libseccomp %u.%u.%u; %s %s %s%s\n%s", AGENTRUN_VERSION, version->major,
+                      version->minor, version->micro, uts.sysname, uts.release, uts.machine,
+                      config->linux_config.seccomp && config->linux_config.seccomp->runtime_listener ? "; log as notify" : "",
+                      canonical);
   return key;
 }
 

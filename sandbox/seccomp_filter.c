@@ -766,7 +766,7 @@ ar_seccomp_compile (const struct ar_seccomp *seccomp, struct ar_seccomp_program 
     return ret;
 
   needs_listener = uses_notify (seccomp);
-  if (needs_listener && seccomp->listener_path == NULL)
+  if (needs_listener && seccomp->listener_path == NULL && !seccomp->runtime_listener)
     return ar_make_error (err, EINVAL,
                           "linux.seccomp uses SCMP_ACT_NOTIFY but linux.seccomp.listenerPath is not set; "
                           "set it to the UNIX socket of the seccomp agent");

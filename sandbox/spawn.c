@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include "console.h"
 #include "exec_guard.h"
 #include "hooks.h"
+#include "seccomp_notify.h"
 #include "namespaces.h"
 #include "oci/log.h"
 #include "oci/util.h"
@@ -772,17 +774,54 @@ clone3_compat (uint64_t flags, int cgroup_fd)
   return (pid_t) syscall (SYS_clone3, &args, sizeof (args));
 }
 
+/* Waits until sync_fd has a message.  Meanwhile, the system calls that
+ * stop at the container's audit-mode filter (listener_fd, or -1) are let
+ * through and passed to on_seccomp_notice: nobody else answers them before
+ * the keeper starts. */
+static int
+wait_answering_notices (const struct ar_spawn_request *req, int sync_fd, int listener_fd, ar_error_t *err)
+{
+  while (listener_fd >= 0)
+    {
+      struct pollfd fds[2] = { { .fd = sync_fd, .events = POLLIN }, { .fd = listener_fd, .events = POLLIN } };
+      struct ar_seccomp_notice notice;
+
+      if (poll (fds, 2, -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return ar_make_error (err, errno, "cannot wait for the container process");
+        }
+      if (fds[1].revents & POLLIN)
+        {
+          int ret = ar_seccomp_notice_answer (listener_fd, &notice, err);
+          if (ret < 0 && ret != -EAGAIN)
+            return -1;
+          if (ret == 0 && req->on_seccomp_notice)
+            req->on_seccomp_notice (req->hooks_data, &notice);
+        }
+      if (fds[0].revents)
+        return 0;
+    }
+  return 0;
+}
+
 static int
 receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t *pid_inout, pid_t *intermediate,
                      ar_error_t *err)
 {
+  cleanup_close int audit_listener = -1;
   pid_t pid = *pid_inout;
 
   for (;;)
     {
       struct sync_message msg;
       cleanup_close int attached_fd = -1;
-      int ret = sync_receive_with_fd (sync_fd, &msg, &attached_fd);
+      int ret;
+
+      if (wait_answering_notices (req, sync_fd, audit_listener, err) < 0)
+        return -1;
+      ret = sync_receive_with_fd (sync_fd, &msg, &attached_fd);
 
       if (ret < 0)
         return ar_make_error (err, -ret == EPIPE ? ECHILD : -ret,
@@ -797,6 +836,8 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t *pid
             return ar_make_error (err, ENOTSUP, "linux.seccomp: a listener is not supported here");
           if (req->send_seccomp_listener (req->hooks_data, pid, attached_fd, err) < 0)
             return -1;
+          if (req->on_seccomp_notice)
+            audit_listener = ar_steal_fd (attached_fd);
           break;
 
         case SYNC_READY:

@@ -13,6 +13,8 @@
 #include "identity.h"
 #include "seccomp_filter.h"
 
+struct ar_seccomp_notice;
+
 struct ar_spawn_request
 {
   const struct ar_config *config;
@@ -40,6 +42,11 @@ struct ar_spawn_request
   /* Called with the seccomp listener fd when linux.seccomp requests one,
    * to pass it to linux.seccomp.listenerPath. */
   int (*send_seccomp_listener) (void *data, pid_t pid, int listener_fd, ar_error_t *err);
+
+  /* Set when the runtime answers the listener's notifications itself (audit
+   * mode): until the container process is ready, each system call that
+   * stops at the filter is let through and passed here. */
+  void (*on_seccomp_notice) (void *data, const struct ar_seccomp_notice *notice);
 
   /* `exec` into a running container: config->linux_config lists the
    * container's namespaces by path, the rootfs, hooks and exec FIFO are

@@ -220,6 +220,9 @@ struct ar_seccomp
   char *listener_metadata;
   struct ar_seccomp_rule *syscalls;
   size_t n_syscalls;
+  /* Not from config.json: the runtime answers the notifications itself
+   * (audit mode), so no listenerPath is needed. */
+  bool runtime_listener;
 };
 
 struct ar_time_offset

@@ -107,3 +107,73 @@ test_no_keeper_without_a_module() {
   rt_capture delete --force "$ID"
   expect_success "delete --force"
 }
+
+# In audit mode, system calls that the policy would deny run, and each one
+# becomes a syscall event, also those made before the keeper started.
+test_audit_mode_reports_denied_syscalls() {
+  require_policies
+  cat >"$AR_TEST_DIR/policy.yaml" <<POLICY
+name: syscall-audit
+version: 1
+description: Reports the system calls it would deny.
+mode: audit
+filesystem:
+  readwrite_paths: [/tmp, /workspace]
+process:
+  capabilities: [CAP_NET_BIND_SERVICE]
+syscalls:
+  base: default
+  deny: [chroot, sethostname]
+network:
+  mode: none
+audit:
+  events: $AR_TEST_DIR/events.jsonl
+POLICY
+  make_policy_bundle
+  set_script 'chroot / /bin/true 2>/dev/null; hostname agentrun-test 2>/dev/null; echo ran-on'
+  run_container --policy "$AR_TEST_DIR/policy.yaml"
+  expect_success "run in audit mode"
+  assert_contains "$OUT" ran-on "the container's output"
+  local events
+  events=$(cat "$AR_TEST_DIR/events.jsonl")
+  jq -se --arg id "$ID" 'any(.type == "syscall" and .syscall == "chroot" and .outcome == "allowed"
+    and .mode == "audit" and .container == $id and .policy == "syscall-audit" and .arch != null)' \
+    <<<"$events" >/dev/null || fail "no event for chroot: $events"
+  jq -se 'any(.type == "syscall" and .syscall == "sethostname")' <<<"$events" >/dev/null ||
+    fail "no event for sethostname: $events"
+  assert_no_leftovers "$ID"
+}
+
+# exec'd processes keep the filter of config.json, which logs to the
+# kernel: they need no listener and run unhindered.
+test_audit_mode_exec_runs_without_listener() {
+  require_policies
+  cat >"$AR_TEST_DIR/policy.yaml" <<POLICY
+name: syscall-audit
+version: 1
+description: Reports the system calls it would deny.
+mode: audit
+filesystem:
+  readwrite_paths: [/tmp, /workspace]
+process:
+  capabilities: [CAP_NET_BIND_SERVICE]
+syscalls:
+  base: default
+  deny: [sethostname]
+network:
+  mode: none
+audit:
+  events: $AR_TEST_DIR/events.jsonl
+POLICY
+  make_policy_bundle
+  set_script 'sleep 60'
+  create_container --policy "$AR_TEST_DIR/policy.yaml"
+  rt_capture start "$ID"
+  expect_success "start"
+  rt_capture exec "$ID" /bin/sh -c 'hostname agentrun-exec 2>/dev/null; echo exec-ran'
+  expect_success "exec"
+  assert_contains "$OUT" exec-ran "the exec'd process's output"
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
+  assert_no_leftovers "$ID"
+}

@@ -123,6 +123,24 @@ for rt in "${runtimes[@]}"; do
   "$tmp/bin/$rt" --root "$tmp/root/$rt" delete --force "ar-bench-$tag-$rt-exec"
 done
 
+# The full agent sandbox (bench/agent-policy.yaml, inline in config.json,
+# with a local CA for the SVIDs) against plain runs of agentrun and crun, in
+# one scan: the "runtime" agentrun-agent is agentrun on the agent bundle.
+"$tmp/bin/agentrun" ca init --trust-domain bench.example --dir "$tmp/ca" > /dev/null
+mkdir -p "$bundle/agent"
+jq --rawfile policy "$here/agent-policy.yaml" --arg ca "$tmp/ca" '
+  .annotations["agentrun.policy.inline"] = $policy | .annotations["agentrun.identity.ca"] = $ca' \
+  "$bundle/run/config.json" > "$bundle/agent/config.json"
+ln -s "$tmp/bin/agentrun" "$tmp/bin/agentrun-agent"
+ln -s "$tmp/root/agentrun" "$tmp/root/agentrun-agent"
+ln -s run "$bundle/case-crun"
+ln -s run "$bundle/case-agentrun"
+ln -s agent "$bundle/case-agentrun-agent"
+echo "== agent" >&2
+hyperfine -N -i -r 1 -L rt crun,agentrun,agentrun-agent -L i "$iterations" -n '{rt}' --style none \
+  --export-json "$OUT/agent.json" --prepare "sleep $PAUSE" \
+  "$tmp/bin/{rt} --root $tmp/root/{rt} run --bundle $bundle/case-{rt} ar-bench-$tag-{rt}-agent-{i}"
+
 hyperfine_scan run-100-parallel-4 "$(seq -s, 1 "$PAR_RUNS")" \
   "sh -c 'seq 100 | xargs -P4 -I@ $rt_cmd run --bundle $bundle/run ar-bench-$tag-{rt}-par-{i}-@'"
 
@@ -137,6 +155,8 @@ for n in $(seq "$RSS_RUNS"); do
     /usr/bin/time -f "$rt %M" -a -o "$OUT/rss.txt" \
       "$tmp/bin/$rt" --root "$tmp/root/$rt" run --bundle "$bundle/run" "ar-bench-$tag-$rt-rss-$n"
   done
+  /usr/bin/time -f "agentrun-agent %M" -a -o "$OUT/rss.txt" \
+    "$tmp/bin/agentrun" --root "$tmp/root/agentrun" run --bundle "$bundle/agent" "ar-bench-$tag-agentrun-agent-rss-$n"
 done
 
 # Instruction counts.  valgrind 3.19 cannot run any of the three runtimes

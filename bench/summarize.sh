@@ -71,6 +71,34 @@ for name in version run run-seccomp create start delete exec run-100-parallel-4;
       + "| \($c.agentrun / $c.crun * 100 | round / 100) | \($c.runc / $c.crun * 100 | round / 100) |"' "$file"
 done
 
+if [[ -f $out/agent.json ]]; then
+  echo
+  echo "## The full agent sandbox (bench/agent-policy.yaml) against plain runs, one scan"
+  echo
+  echo "| command | runs | min / median | CPU median | / plain crun run | / plain agentrun run | target |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+  jq -r '
+    def median: sort | if length % 2 == 1 then .[(length - 1) / 2]
+                       else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+    def ms: if . >= 1 then "\(. * 100 | round / 100) s" else "\(. * 10000 | round / 10) ms" end;
+    def ratio($a; $b): ($a / $b * 100 | round / 100);
+    [.results[] | {rt: .command, t: .times[0], cpu: (.user + .system), ok: (.exit_codes[0] == 0)}]
+    | group_by(.rt)
+    | map({key: .[0].rt, value: (map(select(.ok)) as $ok
+                                 | {min: ($ok | map(.t) | min), median: ($ok | map(.t) | median),
+                                    cpu: ($ok | map(.cpu) | median), n: length,
+                                    failed: map(select(.ok | not)) | length})})
+    | from_entries as $s
+    | ["crun", "agentrun", "agentrun-agent"][] as $rt
+    | $s[$rt] as $v
+    | "| \(if $rt == "agentrun-agent" then "agentrun, agent policy" else "\($rt), plain" end) "
+      + "| \($v.n)\(if $v.failed > 0 then " (\($v.failed) failed)" else "" end) "
+      + "| \($v.min | ms) / \($v.median | ms) | \($v.cpu | ms) "
+      + "| \(ratio($v.median; $s.crun.median)) | \(ratio($v.median; $s.agentrun.median)) "
+      + "| \(if $rt != "agentrun-agent" then "-" elif ratio($v.median; $s.crun.median) <= 1.5
+             then "<= 1.5 x plain crun: met" else "<= 1.5 x plain crun: not met" end) |"' "$out/agent.json"
+fi
+
 if [[ -s $out/errors.txt ]]; then
   echo
   echo "Failed preparations (their runs are counted as failed above):"
@@ -98,9 +126,11 @@ if [[ -s $out/rss.txt ]]; then
     }
     END {
       c = median(kib["crun"])
-      split("agentrun crun runc", order, " ")
-      for (o = 1; o <= 3; o++) {
-        rt = order[o]; m = median(kib[rt]); r = sprintf("%.2f", m / c)
+      split("agentrun crun runc agentrun-agent", order, " ")
+      for (o = 1; o <= 4; o++) {
+        rt = order[o]
+        if (!(rt in n)) continue
+        m = median(kib[rt]); r = sprintf("%.2f", m / c)
         t = rt == "agentrun" ? ("<= " target ": " (r + 0 <= target ? "met" : "not met")) : "-"
         printf "| %s | %d | %d | %d | %s | %s |\n", rt, n[rt], m, max(kib[rt]), r, t
       }

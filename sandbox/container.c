@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "exec_guard.h"
+#include "failpoint.h"
 #include "hooks.h"
 #include "namespaces.h"
 #include "net/egress.h"
@@ -388,6 +389,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   if (ar_state_dir_create (o->root, o->id, err) < 0)
     return -1;
   job->state_dir_created = true;
+  ar_failpoint ("create.state-dir-created");
 
   job->state.id = (char *) o->id;
   job->state.bundle = job->bundle;
@@ -426,6 +428,12 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
                             job->config->linux_config.resources, &job->cgroup, err) < 0)
         return ar_error_wrap (err, "%s/config.json", job->bundle);
       job->state.cgroup = ar_cgroup_to_json (job->cgroup);
+
+      /* Record the cgroup at once: a runtime that dies before the process
+       * is cloned must leave `delete --force` a state that names it. */
+      if (ar_state_write (o->root, &job->state, err) < 0)
+        return -1;
+      ar_failpoint ("create.cgroup-created");
     }
 
   if (job->config->process && job->config->process->terminal)
@@ -474,6 +482,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       }
     job->pid = pid;
   }
+  ar_failpoint ("create.spawned");
 
   /* The container process now waits on the exec FIFO, so the network
    * policy is in place before its command runs (createContainer hooks have
@@ -482,6 +491,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       && ar_egress_apply_pid (job->egress, job->pid,
                               job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)
     return ar_error_wrap (err, "container `%s`", o->id);
+  ar_failpoint ("create.network-applied");
 
   if (job->console_fd >= 0)
     {
@@ -490,8 +500,10 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     }
 
   job->state.creating = false;
+  ar_failpoint ("create.before-state-write");
   if (ar_state_write (o->root, &job->state, err) < 0)
     return -1;
+  ar_failpoint ("create.state-written");
   if (o->pid_file && write_pid_file (o->pid_file, job->pid, err) < 0)
     return ar_error_wrap (err, "--pid-file");
 
@@ -581,6 +593,7 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
   pidfd = pidfd_open_compat (state->pid);
   if (pidfd < 0)
     return ar_make_error (err, errno, "container `%s`: its process %d is gone", state->id, (int) state->pid);
+  ar_failpoint ("start.before-fifo");
   fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo_fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo of `%s`", state->id);
@@ -608,6 +621,7 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
                               state->id);
     }
 
+  ar_failpoint ("start.fifo-read");
   unlink (fifo);
 
   /* The container process keeps its close-on-exec end of the FIFO open
@@ -792,6 +806,7 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
 
   if (status != AR_STATUS_STOPPED && kill_for_delete (state, err) < 0)
     return -1;
+  ar_failpoint ("delete.killed");
 
   if (state->cgroup)
     {
@@ -805,6 +820,7 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
       if (ret < 0)
         return ret;
     }
+  ar_failpoint ("delete.cgroup-removed");
 
   /* poststop hooks run after the container is gone; their failures are
    * reported but do not stop the delete. */

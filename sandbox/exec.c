@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "container.h"
+#include "failpoint.h"
 #include "namespaces.h"
 #include "oci/config.h"
 #include "oci/log.h"
@@ -213,6 +214,7 @@ ar_container_exec (const struct ar_exec_options *o, int *exit_code, ar_error_t *
 
   if (load_container (o, &state, &config, err) < 0)
     return -1;
+  ar_failpoint ("exec.loaded");
 
   if (o->process_path)
     {
@@ -282,6 +284,7 @@ ar_container_exec (const struct ar_exec_options *o, int *exit_code, ar_error_t *
     if (ar_spawn_container (&request, &pid, err) < 0)
       goto out;
   }
+  ar_failpoint ("exec.joined");
 
   if (console_fd >= 0)
     {

@@ -146,8 +146,10 @@ apply_flags (const struct ar_exec_options *o, struct ar_process *process, ar_err
         process->capabilities = ar_xmalloc0 (sizeof (*process->capabilities));
       process->capabilities->bounding |= bit;
       process->capabilities->effective |= bit;
+      /* Not the inheritable set: that would let a file with inheritable
+       * file capabilities keep them across execve, beyond what
+       * process.capabilities.inheritable allows. */
       process->capabilities->permitted |= bit;
-      process->capabilities->inheritable |= bit;
     }
   if (o->no_new_privileges)
     process->no_new_privileges = true;

@@ -177,7 +177,10 @@ record_cloned (void *data, pid_t pid, ar_error_t *err)
   job->state.pid = pid;
   job->state.pid_start = ar_process_start_time (pid);
   job->state.creating = true;
-  return ar_state_write (job->options->root, &job->state, err);
+  if (ar_state_write (job->options->root, &job->state, err) < 0)
+    return -1;
+  ar_failpoint ("create.cloned");
+  return 0;
 }
 
 static int
@@ -430,7 +433,9 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       job->state.cgroup = ar_cgroup_to_json (job->cgroup);
 
       /* Record the cgroup at once: a runtime that dies before the process
-       * is cloned must leave `delete --force` a state that names it. */
+       * is cloned must leave `delete --force` a state that names it.
+       * TODO: a runtime killed between the mkdir calls of ar_cgroup_create
+       * and this write still leaves the cgroup behind. */
       if (ar_state_write (o->root, &job->state, err) < 0)
         return -1;
       ar_failpoint ("create.cgroup-created");

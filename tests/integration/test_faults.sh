@@ -52,8 +52,8 @@ test_crash_in_create() {
   make_bundle
   set_args sleep 60
   local name n=0 cid
-  for name in create.state-dir-created create.cgroup-created create.spawned create.network-applied \
-    create.before-state-write create.state-written; do
+  for name in create.state-dir-created create.cgroup-created create.cloned create.spawned \
+    create.network-applied create.before-state-write create.state-written; do
     n=$((n + 1))
     cid=$ID-$n
     crash_at "$name" create --bundle "$BUNDLE" "$cid"
@@ -83,8 +83,8 @@ test_crash_in_run() {
   make_bundle
   set_args sleep 60
   local name n=0 cid
-  for name in create.cgroup-created create.spawned create.state-written start.before-fifo \
-    start.fifo-read; do
+  for name in create.cgroup-created create.cloned create.spawned create.state-written \
+    start.before-fifo start.fifo-read; do
     n=$((n + 1))
     cid=$ID-$n
     crash_at "$name" run --bundle "$BUNDLE" "$cid"

@@ -73,7 +73,7 @@ test_symlink_parent_of_destination() {
 # start; every run must leave HOST_DIR alone.
 test_symlink_swapped_during_create() {
   setup_attack
-  local root=$BUNDLE/rootfs i
+  local root=$BUNDLE/rootfs round
   mkdir "$root/vol-dir"
   ln -s "$HOST_DIR" "$root/vol-link"
   mkdir "$root/vol"
@@ -85,7 +85,8 @@ test_symlink_swapped_during_create() {
     while :; do
       mv -T vol vol-tmp && mv -T vol-link vol && mv -T vol-tmp vol-link
     done' swapper "$root"
-  for i in $(seq 20); do
+  for round in $(seq 20); do
+    echo "round $round" >&2
     run_container
     assert_host_dir_untouched
     rt_capture delete --force "$ID"

@@ -150,7 +150,9 @@ test_crash_with_egress_policy() {
     fi
     assert_listed_once "$cid"
     pid=$(state_field "$cid" pid)
-    [ -n "$pid" ] && [ "$pid" != 0 ] || fail "no container pid in the state after $name"
+    if [ -z "$pid" ] || [ "$pid" = 0 ]; then
+      fail "no container pid in the state after $name"
+    fi
     netns=$(readlink "/proc/$pid/ns/net") || fail "container process $pid is gone before delete"
     assert_ne "$netns" "$(readlink /proc/self/ns/net)" "network namespace of the container"
     if [ "$name" != create.spawned ]; then

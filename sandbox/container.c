@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "exec_guard.h"
+#include "failpoint.h"
 #include "hooks.h"
 #include "keeper.h"
 #include "namespaces.h"
@@ -220,7 +221,10 @@ record_cloned (void *data, pid_t pid, ar_error_t *err)
   job->state.pid = pid;
   job->state.pid_start = ar_process_start_time (pid);
   job->state.creating = true;
-  return ar_state_write (job->options->root, &job->state, err);
+  if (ar_state_write (job->options->root, &job->state, err) < 0)
+    return -1;
+  ar_failpoint ("create.cloned");
+  return 0;
 }
 
 static int
@@ -441,6 +445,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   if (ar_state_dir_create (o->root, o->id, err) < 0)
     return -1;
   job->state_dir_created = true;
+  ar_failpoint ("create.state-dir-created");
 
   job->state.id = (char *) o->id;
   job->state.bundle = job->bundle;
@@ -479,6 +484,14 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
                             job->config->linux_config.resources, &job->cgroup, err) < 0)
         return ar_error_wrap (err, "%s/config.json", job->bundle);
       job->state.cgroup = ar_cgroup_to_json (job->cgroup);
+
+      /* Record the cgroup at once: a runtime that dies before the process
+       * is cloned must leave `delete --force` a state that names it.
+       * TODO: a runtime killed between the mkdir calls of ar_cgroup_create
+       * and this write still leaves the cgroup behind. */
+      if (ar_state_write (o->root, &job->state, err) < 0)
+        return -1;
+      ar_failpoint ("create.cgroup-created");
     }
 
   if (job->config->process && job->config->process->terminal)
@@ -528,6 +541,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       }
     job->pid = pid;
   }
+  ar_failpoint ("create.spawned");
 
   /* The container process now waits on the exec FIFO, so the network
    * policy is in place before its command runs (createContainer hooks have
@@ -536,6 +550,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       && ar_egress_apply_pid (job->egress, job->pid,
                               job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)
     return ar_error_wrap (err, "container `%s`", o->id);
+  ar_failpoint ("create.network-applied");
 
   if (job->console_fd >= 0)
     {
@@ -557,10 +572,13 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     if (ar_keeper_spawn (&keeper, &job->state.keeper_pid, &job->state.keeper_start, err) < 0)
       return ar_error_wrap (err, "container `%s`", o->id);
   }
+  ar_failpoint ("create.keeper-started");
 
   job->state.creating = false;
+  ar_failpoint ("create.before-state-write");
   if (ar_state_write (o->root, &job->state, err) < 0)
     return -1;
+  ar_failpoint ("create.state-written");
   if (o->pid_file && write_pid_file (o->pid_file, job->pid, err) < 0)
     return ar_error_wrap (err, "--pid-file");
 
@@ -651,6 +669,7 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
   pidfd = pidfd_open_compat (state->pid);
   if (pidfd < 0)
     return ar_make_error (err, errno, "container `%s`: its process %d is gone", state->id, (int) state->pid);
+  ar_failpoint ("start.before-fifo");
   fifo_fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fifo_fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo of `%s`", state->id);
@@ -678,6 +697,7 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
                               state->id);
     }
 
+  ar_failpoint ("start.fifo-read");
   unlink (fifo);
 
   /* The container process keeps its close-on-exec end of the FIFO open
@@ -862,6 +882,7 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
 
   if (status != AR_STATUS_STOPPED && kill_for_delete (state, err) < 0)
     return -1;
+  ar_failpoint ("delete.killed");
   if (ar_keeper_stop (state->keeper_pid, state->keeper_start, err) < 0)
     return -1;
 
@@ -877,6 +898,7 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
       if (ret < 0)
         return ret;
     }
+  ar_failpoint ("delete.cgroup-removed");
 
   /* poststop hooks run after the container is gone; their failures are
    * reported but do not stop the delete. */

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "console.h"
 #include "container.h"
+#include "failpoint.h"
 #include "namespaces.h"
 #include "oci/config.h"
 #include "oci/log.h"
@@ -145,8 +146,10 @@ apply_flags (const struct ar_exec_options *o, struct ar_process *process, ar_err
         process->capabilities = ar_xmalloc0 (sizeof (*process->capabilities));
       process->capabilities->bounding |= bit;
       process->capabilities->effective |= bit;
+      /* Not the inheritable set: that would let a file with inheritable
+       * file capabilities keep them across execve, beyond what
+       * process.capabilities.inheritable allows. */
       process->capabilities->permitted |= bit;
-      process->capabilities->inheritable |= bit;
     }
   if (o->no_new_privileges)
     process->no_new_privileges = true;
@@ -213,6 +216,7 @@ ar_container_exec (const struct ar_exec_options *o, int *exit_code, ar_error_t *
 
   if (load_container (o, &state, &config, err) < 0)
     return -1;
+  ar_failpoint ("exec.loaded");
 
   if (o->process_path)
     {
@@ -282,6 +286,7 @@ ar_container_exec (const struct ar_exec_options *o, int *exit_code, ar_error_t *
     if (ar_spawn_container (&request, &pid, err) < 0)
       goto out;
   }
+  ar_failpoint ("exec.joined");
 
   if (console_fd >= 0)
     {

@@ -1,5 +1,6 @@
-/* The container's SPIFFE identity from the local CA: the runtime side of
- * spiffe/, which handles the annotations, the rootfs and the mounts. */
+/* The container's SPIFFE identity from the local CA or a SPIRE agent: the
+ * runtime side of spiffe/, which handles the annotations, the rootfs and
+ * the mounts. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "rootfs.h"
 #include "spiffe/ca.h"
 #include "spiffe/id.h"
+#include "spiffe/workload.h"
 
 struct ar_identity
 {
@@ -81,12 +83,69 @@ add_env (struct ar_config *config, const char *svid_dir)
   return 0;
 }
 
+/* Splits the selectors of AR_IDENTITY_ANNOTATION_DELEGATED at commas. */
+static int
+parse_selectors (const char *value, char ***out, ar_error_t *err)
+{
+  cleanup_free char *copy = ar_xstrdup (value);
+  cleanup_strv char **selectors = ar_xmalloc0 (sizeof (char *) * (strlen (value) / 2 + 2));
+  char *saveptr = NULL, *item;
+  size_t n = 0;
+
+  if (value[0] == '\0' || value[0] == ',' || value[strlen (value) - 1] == ',' || strstr (value, ",,") != NULL)
+    return ar_make_error (err, 0, "annotation %s: `%s` has an empty selector; give `true` or selectors "
+                          "TYPE:VALUE separated by commas", AR_IDENTITY_ANNOTATION_DELEGATED, value);
+  for (item = strtok_r (copy, ",", &saveptr); item != NULL; item = strtok_r (NULL, ",", &saveptr))
+    {
+      const char *colon = strchr (item, ':');
+
+      if (colon == NULL || colon == item || colon[1] == '\0')
+        return ar_make_error (err, 0, "annotation %s: selector `%s` is not of the form TYPE:VALUE, e.g. "
+                              "`unix:uid:1000`", AR_IDENTITY_ANNOTATION_DELEGATED, item);
+      selectors[n++] = ar_xstrdup (item);
+    }
+  *out = ar_steal_ptr (selectors);
+  return 0;
+}
+
+/* Fetches the SVIDs of spiffe_id from the SPIRE agent at endpoint. */
+static int
+fetch_from_agent (const struct ar_config *config, const char *endpoint, const char *spiffe_id,
+                  char *const *audiences, struct ar_spiffe_svid **out, ar_error_t *err)
+{
+  const char *delegated = find_annotation (config, AR_IDENTITY_ANNOTATION_DELEGATED);
+  struct ar_spiffe_source source = { .endpoint = endpoint, .spiffe_id = spiffe_id, .audiences = audiences };
+  cleanup_strv char **selectors = NULL;
+  int ret;
+
+  if (delegated != NULL && strcmp (delegated, "false") != 0)
+    {
+      source.delegated = true;
+      if (strcmp (delegated, "true") == 0)
+        {
+          /* TODO: with a user namespace, the agent sees the host's uid
+           * that process.user.uid maps to, not this one. */
+          selectors = ar_xmalloc0 (sizeof (char *) * 2);
+          selectors[0] = ar_xasprintf ("unix:uid:%u", (unsigned) config->process->user.uid);
+        }
+      else
+        {
+          ret = parse_selectors (delegated, &selectors, err);
+          if (ret < 0)
+            return ret;
+        }
+      source.selectors = selectors;
+    }
+  return ar_spiffe_fetch (&source, out, err);
+}
+
 int
 ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
                      ar_error_t *err)
 {
   const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
   const char *ca_dir = find_annotation (config, AR_IDENTITY_ANNOTATION_CA);
+  const char *endpoint = find_annotation (config, AR_IDENTITY_ANNOTATION_WORKLOAD_API);
   cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
   cleanup_free char *spiffe_id = NULL;
   cleanup_free char **audiences = NULL;
@@ -102,13 +161,17 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   *out = NULL;
   if (policy_text == NULL)
     return 0;
-  if (ca_dir == NULL)
+  if (ca_dir != NULL && endpoint != NULL)
+    return ar_make_error (err, 0, "annotations %s and %s both name a source of SVIDs; keep one",
+                          AR_IDENTITY_ANNOTATION_CA, AR_IDENTITY_ANNOTATION_WORKLOAD_API);
+  if (ca_dir == NULL && endpoint == NULL)
+    endpoint = getenv (AR_SPIFFE_ENDPOINT_ENV);
+  if (ca_dir == NULL && endpoint == NULL)
     {
-      /* TODO: fetch the SVIDs from the SPIFFE Workload API of a SPIRE agent
-       * when no local CA is named. */
-      ar_warn ("annotation %s requests a SPIFFE identity, but no %s names a CA folder; the container gets no "
-               "identity",
-               AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA);
+      ar_warn ("annotation %s requests a SPIFFE identity, but neither %s names a CA folder nor %s (or %s) a SPIRE "
+               "agent; the container gets no identity",
+               AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA, AR_IDENTITY_ANNOTATION_WORKLOAD_API,
+               AR_SPIFFE_ENDPOINT_ENV);
       return 0;
     }
   if (config->process == NULL)
@@ -141,16 +204,19 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
     audiences[i] = (char *) json_string_value (item);
 
   ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &spiffe_id, err);
-  if (ret == 0)
+  if (ret == 0 && ca_dir != NULL)
     ret = ar_spiffe_ca_load (ca_dir, &ca, err);
-  if (ret == 0 && strcmp (ar_spiffe_ca_trust_domain (ca), values.trust_domain) != 0)
+  if (ret == 0 && ca != NULL && strcmp (ar_spiffe_ca_trust_domain (ca), values.trust_domain) != 0)
     ret = ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
                          ca_dir, ar_spiffe_ca_trust_domain (ca), values.trust_domain);
 
   identity = ar_xmalloc0 (sizeof *identity);
   identity->svid_dir = ar_xstrdup (svid_dir);
-  if (ret == 0)
+  if (ret == 0 && ca != NULL)
     ret = ar_spiffe_ca_mint (ca, spiffe_id, (uint64_t) lifetime, audiences, &identity->svid, err);
+  /* The agent chooses the lifetime; lifetime_seconds applies to the CA. */
+  else if (ret == 0)
+    ret = fetch_from_agent (config, endpoint, spiffe_id, audiences, &identity->svid, err);
   json_decref (policy);
   if (ret == 0 && add_env (config, identity->svid_dir) < 0)
     ret = ar_make_error (err, ENOMEM, "cannot add %s to process.env", AR_IDENTITY_ENV);
@@ -194,7 +260,9 @@ ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid
   if (ret < 0)
     return ar_error_wrap (err, "in the container's `%s`", identity->svid_dir);
 
-  /* TODO: renew the SVIDs at half their lifetime while the container runs;
-   * today they are written once and expire after lifetime_seconds. */
+  /* TODO: renew the SVIDs at half their lifetime while the container runs,
+   * in the keeper: ar_spiffe_fetch again for an agent's, a new mint for the
+   * CA's, then ar_spiffe_svid_write into this folder.  Today they are
+   * written once and expire. */
   return 0;
 }

@@ -12,6 +12,13 @@
 /* The annotation that names the local CA folder (made by `agentrun ca
  * init`) that signs the container's SVIDs. */
 #define AR_IDENTITY_ANNOTATION_CA "agentrun.identity.ca"
+/* The annotation that names a SPIRE agent's socket (unix:///PATH or
+ * /PATH) to fetch the container's SVIDs from instead of a local CA. */
+#define AR_IDENTITY_ANNOTATION_WORKLOAD_API "agentrun.identity.workload-api"
+/* "true" to fetch them with SPIRE's Delegated Identity API for the
+ * selector unix:uid:UID of process.user, or a comma-separated list of
+ * TYPE:VALUE selectors; "false" or absent for the Workload API. */
+#define AR_IDENTITY_ANNOTATION_DELEGATED "agentrun.identity.delegated"
 /* The annotation that the policy compiler writes with the identity
  * settings, as JSON. */
 #define AR_IDENTITY_ANNOTATION_POLICY "agentrun.policy.identity"
@@ -21,12 +28,16 @@
 struct ar_identity;
 
 /* Reads the identity annotations of config and, when there is an identity
- * policy, mints the container's SVIDs and adds AR_IDENTITY_ENV to
- * process.env.  *out is NULL without an identity policy or without
- * process, and also when no annotation names a CA folder, which logs a
- * warning.  Fails, so that the container does not start, when the policy
- * is invalid, the CA is missing, expired or of another trust domain, or
- * the ID is invalid. */
+ * policy, mints the container's SVIDs with the local CA or fetches them
+ * from a SPIRE agent, and adds AR_IDENTITY_ENV to process.env.  The agent
+ * is the one of AR_IDENTITY_ANNOTATION_WORKLOAD_API or, without a CA
+ * folder, of SPIFFE_ENDPOINT_SOCKET in the runtime's environment.  *out is
+ * NULL without an identity policy or without process, and also when
+ * nothing names a CA folder or an agent, which logs a warning.  Fails, so
+ * that the container does not start, when the policy is invalid, the CA is
+ * missing, expired or of another trust domain, the agent cannot be
+ * reached or refuses, the agent's SVID is for another ID, or the ID is
+ * invalid. */
 int ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
                          ar_error_t *err);
 

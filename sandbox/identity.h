@@ -15,9 +15,10 @@
 /* The annotation that names a SPIRE agent's socket (unix:///PATH or
  * /PATH) to fetch the container's SVIDs from instead of a local CA. */
 #define AR_IDENTITY_ANNOTATION_WORKLOAD_API "agentrun.identity.workload-api"
-/* "true" to fetch them with SPIRE's Delegated Identity API for the
- * selector unix:uid:UID of process.user, or a comma-separated list of
- * TYPE:VALUE selectors; "false" or absent for the Workload API. */
+/* "true" fetches them with SPIRE's Delegated Identity API for the selector
+ * unix:uid:UID of process.user, and a comma-separated list of TYPE:VALUE
+ * selectors sends those selectors.  "false" or no annotation uses the
+ * Workload API. */
 #define AR_IDENTITY_ANNOTATION_DELEGATED "agentrun.identity.delegated"
 /* The annotation that the policy compiler writes with the identity
  * settings, as JSON. */
@@ -34,10 +35,10 @@ struct ar_identity;
  * folder, of SPIFFE_ENDPOINT_SOCKET in the runtime's environment.  *out is
  * NULL without an identity policy or without process, and also when
  * nothing names a CA folder or an agent, which logs a warning.  Fails, so
- * that the container does not start, when the policy is invalid, the CA is
- * missing, expired or of another trust domain, the agent cannot be
- * reached or refuses, the agent's SVID is for another ID, or the ID is
- * invalid. */
+ * that the container does not start, when the policy or the ID is invalid,
+ * or the CA is missing, expired or of another trust domain.  It also fails
+ * when the agent cannot be reached, returns an error, or issues an SVID for
+ * another ID. */
 int ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
                          ar_error_t *err);
 

@@ -135,7 +135,7 @@ struct call_state
   int http_status;
   int grpc_status; /* -1 until the server sends one */
   char *grpc_message;
-  bool io_failed; /* the socket failed; io_errno says why */
+  bool io_failed; /* send failed with io_errno */
   int io_errno;
   bool too_large;
   uint8_t *data;
@@ -350,7 +350,7 @@ run_session (nghttp2_session *session, struct call_state *state, bool streaming,
       if (rv < 0)
         return ar_make_error (err, errno, "cannot wait for the server");
       if (rv == 0)
-        return ar_make_error (err, 0, "no answer within %d ms", timeout_ms);
+        return ar_make_error (err, 0, "timed out after %d ms without a response", timeout_ms);
       if (!(pfd.revents & (POLLIN | POLLHUP | POLLERR)))
         continue;
 
@@ -382,11 +382,11 @@ call_result (struct call_state *state, bool streaming, uint8_t **response, size_
   int ret;
 
   if (state->grpc_status > 0)
-    return ar_make_error (err, 0, "the server answered %s (%d)%s%s", ar_grpc_status_name (state->grpc_status),
+    return ar_make_error (err, 0, "the server returned %s (%d)%s%s", ar_grpc_status_name (state->grpc_status),
                           state->grpc_status, state->grpc_message != NULL ? ": " : "",
                           state->grpc_message != NULL ? state->grpc_message : "");
   if (state->http_status != 200)
-    return ar_make_error (err, 0, "the server answered HTTP status %d, not a gRPC response",
+    return ar_make_error (err, 0, "the server returned HTTP status %d, not a gRPC response",
                           state->http_status);
   if (state->grpc_status < 0 && !streaming)
     {
@@ -489,7 +489,7 @@ ar_grpc_call (const struct ar_grpc_call *call, const uint8_t *request, size_t re
   if (ret == 0)
     ret = call_result (&state, call->streaming, response, response_len, err);
 
-  /* A stream stays open while the server has updates; cancel it. */
+  /* An agent keeps a stream open to send updates, so cancel it. */
   if (!state.stream_closed && state.stream_id > 0)
     {
       nghttp2_submit_rst_stream (session, NGHTTP2_FLAG_NONE, state.stream_id, NGHTTP2_CANCEL);

@@ -47,11 +47,11 @@ const char *ar_grpc_status_name (int code);
  * bytes in *out. */
 void ar_grpc_frame_encode (const uint8_t *msg, size_t len, uint8_t **out, size_t *out_len);
 
-/* Looks for the first message in buf.  Returns 1 when it is complete,
- * with *msg pointing into buf, *msg_len its length and *consumed the bytes
- * of the frame; 0 when buf holds only part of it; a negative errno when
- * the frame is compressed (this client asks for no compression) or longer
- * than max_len. */
+/* Decodes the first message in buf.  Returns 1 when it is complete, with
+ * *msg pointing into buf, *msg_len its length and *consumed the size of
+ * the frame.  Returns 0 when buf contains only part of it, and a negative
+ * errno when the frame is compressed (this client requests no
+ * compression) or longer than max_len. */
 int ar_grpc_frame_decode (const uint8_t *buf, size_t len, size_t max_len, const uint8_t **msg, size_t *msg_len,
                           size_t *consumed, ar_error_t *err);
 

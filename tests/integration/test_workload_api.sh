@@ -67,9 +67,9 @@ b64url_decode() {
 }
 
 # Runs the container, which copies its SVID files to AR_TEST_DIR/out, and
-# checks them: the SVID verifies against the bundle that came with it and
-# the test CA, its URI SAN is the expected ID, the key matches, and the
-# JWT-SVID is for that ID and svc.example.org.
+# checks them.  The SVID must verify against the bundle that came with it,
+# which must be the test CA.  Its URI SAN must be the expected ID, the key
+# must match, and the JWT-SVID must be for that ID and svc.example.org.
 run_and_check_svids() {
   local out=$AR_TEST_DIR/out expected="spiffe://example.org/agent/$ID/blue" payload
   share_dir out
@@ -189,7 +189,7 @@ test_workload_api_other_spiffe_id_stops_create() {
 
 test_workload_api_silent_agent_times_out() {
   require_spire_peer
-  # A socket that accepts connections but never answers.
+  # A socket that accepts connections but never responds.
   spawn /usr/bin/python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX)
@@ -200,7 +200,7 @@ time.sleep(60)' "$AR_TEST_DIR/silent.sock"
   make_bundle
   add_agent_annotations "$AR_TEST_DIR/silent.sock"
   run_container
-  expect_failure "FetchX509SVID on \`$AR_TEST_DIR/silent.sock\`: no answer within 5000 ms"
+  expect_failure "FetchX509SVID on \`$AR_TEST_DIR/silent.sock\`: timed out after 5000 ms without a response"
   assert_no_leftovers "$ID"
 }
 

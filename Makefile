@@ -13,8 +13,8 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables libnghttp2 \
-        libprotobuf-c
+PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables libnetfilter_log \
+        libnghttp2 libprotobuf-c
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))

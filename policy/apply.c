@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apply_internal.h"
+#include "oci/audit.h"
 #include "oci/log.h"
 #include "oci/util.h"
 #include "seccomp_rules.h"
@@ -606,19 +607,6 @@ conflict_error (const struct ar_policy *policy, json_t *events, ar_error_t *err)
                         json_string_value (json_object_get (first, "fix")), more != NULL ? more : "");
 }
 
-static void
-add_event_time (json_t *event)
-{
-  struct timespec now;
-  struct tm tm;
-  char text[64];
-
-  clock_gettime (CLOCK_REALTIME, &now);
-  gmtime_r (&now.tv_sec, &tm);
-  strftime (text, sizeof (text), "%Y-%m-%dT%H:%M:%S", &tm);
-  json_object_set_new (event, "time", json_sprintf ("%s.%03ldZ", text, now.tv_nsec / 1000000));
-}
-
 int
 ar_policy_apply_with_events (const struct ar_policy *policy, json_t *config, const char *config_origin,
                              ar_policy_event_fn on_event, void *user_data, ar_error_t *err)
@@ -640,7 +628,7 @@ ar_policy_apply_with_events (const struct ar_policy *policy, json_t *config, con
     {
       /* Audit mode: config.json keeps what it asked for. */
       json_object_set_new (event, "outcome", json_string ("allowed"));
-      add_event_time (event);
+      ar_audit_set_time (event);
       if (on_event != NULL)
         on_event (event, user_data);
     }
@@ -654,34 +642,13 @@ ar_policy_apply_with_events (const struct ar_policy *policy, json_t *config, con
   return 0;
 }
 
-/* Writes each event as one JSON line to the policy's audit destination. */
+/* Writes each event to the policy's audit destination. */
 static void
 write_event (json_t *event, void *user_data)
 {
   const struct ar_policy *policy = user_data;
-  const char *destination = policy->audit.events.value;
-  cleanup_free char *line = json_dumps (event, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  cleanup_close int fd = -1;
 
-  if (line == NULL)
-    return;
-  if (strcmp (destination, "log") == 0)
-    {
-      ar_log (AR_LOG_WARNING, "%s", line);
-      return;
-    }
-  if (strcmp (destination, "stderr") == 0)
-    {
-      fprintf (stderr, "%s\n", line);
-      return;
-    }
-
-  fd = open (destination, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || ar_write_all (fd, line, strlen (line)) < 0 || ar_write_all (fd, "\n", 1) < 0)
-    {
-      /* The event must not be lost: the log still gets it. */
-      ar_log (AR_LOG_WARNING, "cannot write the audit event to `%s` (%s): %s", destination, strerror (errno), line);
-    }
+  ar_audit_write (policy->audit.events.value, event);
 }
 
 int

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "model.h"
+#include "policy.h"
 
 /* The parts of /proc and /sys that every policy hides or makes read-only,
  * as `agentrun spec`, runc and podman do, unless readwrite_paths opens
@@ -19,15 +20,6 @@ extern const char *const ar_policy_builtin_readonly_paths[];
 /* The CFS period that a cpu limit uses when config.json gives none, in
  * microseconds (the kernel's default). */
 #define AR_POLICY_CPU_PERIOD 100000
-
-/* The annotations that record the policy for the network and identity
- * parts and for `agentrun state`. */
-#define AR_POLICY_ANNOTATION_NAME "agentrun.policy.name"
-#define AR_POLICY_ANNOTATION_MODE "agentrun.policy.mode"
-#define AR_POLICY_ANNOTATION_NETWORK "agentrun.policy.network"
-#define AR_POLICY_ANNOTATION_IDENTITY "agentrun.policy.identity"
-#define AR_POLICY_ANNOTATION_WALL_CLOCK "agentrun.policy.wall_clock"
-#define AR_POLICY_ANNOTATION_AUDIT "agentrun.policy.audit"
 
 /* A policy rule: the field that states it and its position in the file. */
 struct ar_policy_rule

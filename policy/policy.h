@@ -13,6 +13,15 @@
 
 #include "oci/error.h"
 
+/* The annotations that record the policy for the runtime (its network
+ * and identity parts, its keeper) and for `agentrun state`. */
+#define AR_POLICY_ANNOTATION_NAME "agentrun.policy.name"
+#define AR_POLICY_ANNOTATION_MODE "agentrun.policy.mode"
+#define AR_POLICY_ANNOTATION_NETWORK "agentrun.policy.network"
+#define AR_POLICY_ANNOTATION_IDENTITY "agentrun.policy.identity"
+#define AR_POLICY_ANNOTATION_WALL_CLOCK "agentrun.policy.wall_clock"
+#define AR_POLICY_ANNOTATION_AUDIT "agentrun.policy.audit"
+
 struct ar_policy;
 
 enum ar_policy_severity

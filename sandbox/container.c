@@ -21,6 +21,7 @@
 #include "console.h"
 #include "exec_guard.h"
 #include "hooks.h"
+#include "keeper.h"
 #include "namespaces.h"
 #include "net/egress.h"
 #include "oci/config.h"
@@ -98,6 +99,12 @@ create_job_rollback (struct create_job *job)
       while (waitpid (job->pid, &status, 0) < 0 && errno == EINTR)
         ;
       job->pid = 0;
+    }
+  if (job->state.keeper_pid > 0 && ar_keeper_stop (job->state.keeper_pid, job->state.keeper_start, &err) < 0)
+    {
+      cleanup_free char *msg = ar_error_format (err);
+      ar_warn ("container `%s`: %s", job->options->id, msg);
+      ar_error_release (&err);
     }
   if (job->cgroup && ar_cgroup_destroy (job->cgroup, &err) < 0)
     {
@@ -489,6 +496,20 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       job->console_fd = -1;
     }
 
+  {
+    struct ar_keeper_context keeper = {
+      .id = o->id,
+      .root = o->root,
+      .pid = job->pid,
+      .config = job->config,
+      .egress = job->egress,
+      .identity = job->identity,
+    };
+
+    if (ar_keeper_spawn (&keeper, &job->state.keeper_pid, &job->state.keeper_start, err) < 0)
+      return ar_error_wrap (err, "container `%s`", o->id);
+  }
+
   job->state.creating = false;
   if (ar_state_write (o->root, &job->state, err) < 0)
     return -1;
@@ -791,6 +812,8 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
                           state->id);
 
   if (status != AR_STATUS_STOPPED && kill_for_delete (state, err) < 0)
+    return -1;
+  if (ar_keeper_stop (state->keeper_pid, state->keeper_start, err) < 0)
     return -1;
 
   if (state->cgroup)

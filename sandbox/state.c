@@ -115,6 +115,11 @@ state_to_json (const struct ar_state *state)
     json_object_set (obj, "cgroup", state->cgroup);
   if (state->config_path)
     json_object_set_new (obj, "config", json_string (state->config_path));
+  if (state->keeper_pid > 0)
+    {
+      json_object_set_new (obj, "keeper_pid", json_integer (state->keeper_pid));
+      json_object_set_new (obj, "keeper_start", json_integer ((json_int_t) state->keeper_start));
+    }
   return obj;
 }
 
@@ -204,6 +209,8 @@ ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error
   state->created = dup_json_string (obj, "created");
   state->owner = (uid_t) json_integer_value (json_object_get (obj, "owner"));
   state->config_path = dup_json_string (obj, "config");
+  state->keeper_pid = (pid_t) json_integer_value (json_object_get (obj, "keeper_pid"));
+  state->keeper_start = (unsigned long long) json_integer_value (json_object_get (obj, "keeper_start"));
   state->annotations = json_incref (json_object_get (obj, "annotations"));
   state->cgroup = json_incref (json_object_get (obj, "cgroup"));
   json_decref (obj);

@@ -35,6 +35,8 @@ struct ar_state
   json_t *annotations;          /* object, may be NULL */
   json_t *cgroup;               /* ar_cgroup_to_json, may be NULL */
   char *config_path;            /* the copy of config.json in the state folder */
+  pid_t keeper_pid;             /* the container's keeper; 0 without one */
+  unsigned long long keeper_start; /* its start time, against pid reuse */
 };
 
 #define AR_STATE_FILE "state.json"

@@ -36,11 +36,37 @@ struct protected_range
   const char *text;
 };
 
+static int parse_cidr (const char *text, int *family, unsigned char addr[16], unsigned int *prefix);
+
 static const struct protected_range protected_ranges[] = {
   { AF_INET, "169.254.0.0/16" },      /* link-local, with the cloud metadata address 169.254.169.254 */
   { AF_INET6, "fe80::/10" },          /* link-local */
   { AF_INET6, "fd00:ec2::254/128" },  /* the cloud metadata address over IPv6 */
 };
+
+const char *
+ar_egress_blocked_reason (const struct ar_egress_policy *policy, int family, const unsigned char addr[16])
+{
+  for (size_t i = 0; i < sizeof (protected_ranges) / sizeof (protected_ranges[0]); i++)
+    {
+      unsigned char range[16];
+      unsigned int prefix;
+      int range_family;
+      bool inside = true;
+
+      if (parse_cidr (protected_ranges[i].text, &range_family, range, &prefix) < 0 || range_family != family)
+        continue;
+      for (unsigned int bit = 0; bit < prefix && inside; bit++)
+        inside = !((addr[bit / 8] ^ range[bit / 8]) & (0x80 >> (bit % 8)));
+      if (inside)
+        return "(link-local or cloud metadata address)";
+    }
+  for (size_t i = 0; i < policy->n_host_addresses; i++)
+    if (policy->host_addresses[i].family == family
+        && memcmp (policy->host_addresses[i].addr, addr, family == AF_INET ? 4 : 16) == 0)
+      return "(the host's own address)";
+  return "(default)";
+}
 
 static void
 rule_clear (struct ar_egress_rule *rule)

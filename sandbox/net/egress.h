@@ -105,6 +105,11 @@ int ar_egress_check_config (const struct ar_egress_policy *policy, const struct 
  * and IPv6 link-local ones, into policy->host_addresses. */
 int ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_t *err);
 
+/* Names what closes the destination family/addr when no rule opens it:
+ * "(link-local or cloud metadata address)", "(the host's own address)",
+ * or "(default)" for the default deny.  For the rule field of events. */
+const char *ar_egress_blocked_reason (const struct ar_egress_policy *policy, int family, const unsigned char addr[16]);
+
 /* Installs the table in the network namespace open at netns_fd, from a
  * short-lived child process that joins it, so that the runtime itself
  * never leaves its own namespace.  replace is for a namespace joined by

@@ -102,6 +102,15 @@ ar_config_free (struct ar_config *config)
   free (config);
 }
 
+const char *
+ar_config_annotation (const struct ar_config *config, const char *key)
+{
+  for (size_t i = 0; i < config->n_annotations; i++)
+    if (strcmp (config->annotations[i].key, key) == 0)
+      return config->annotations[i].value;
+  return NULL;
+}
+
 void
 ar_config_release (struct ar_config **config)
 {

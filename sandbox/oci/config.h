@@ -289,6 +289,10 @@ int ar_config_parse (const char *json_text, size_t len, const char *origin, stru
 int ar_config_load_bundle (const char *bundle, struct ar_config **out, ar_error_t *err);
 
 void ar_config_free (struct ar_config *config);
+
+/* The value of annotation key, or NULL when config has none. */
+const char *ar_config_annotation (const struct ar_config *config, const char *key);
+
 void ar_config_release (struct ar_config **config);
 #define cleanup_config __attribute__ ((cleanup (ar_config_release)))
 

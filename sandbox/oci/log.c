@@ -54,6 +54,12 @@ ar_log_debug_enabled (void)
   return log_config.debug;
 }
 
+int
+ar_log_fd (void)
+{
+  return log_config.fd;
+}
+
 static const char *
 level_name (enum ar_log_level level)
 {

@@ -31,6 +31,9 @@ void ar_log_reset (void);
 
 bool ar_log_debug_enabled (void);
 
+/* The log file's descriptor, or -1 when the log goes to stderr. */
+int ar_log_fd (void);
+
 void ar_log (enum ar_log_level level, const char *fmt, ...) ar_printf_like (2, 3);
 
 /* Prints the error chain once, as one message, at error level. */

@@ -408,3 +408,47 @@ test_podman_namespace_by_path() {
   ip netns exec "$ID-c" nft list table inet agentrun >/dev/null || fail "no table in the namespace podman passed"
   assert_no_podman_containers
 }
+
+# Blocked attempts become connection events in the policy's audit file.
+test_blocked_connections_become_events() {
+  net_setup
+  cat >"$AR_TEST_DIR/policy.yaml" <<POLICY
+name: events-test
+version: 1
+description: Reaches one port of the network test and reports the rest.
+mode: enforce
+filesystem:
+  readwrite_paths: [/tmp, /workspace]
+process:
+  capabilities: [CAP_NET_BIND_SERVICE]
+network:
+  mode: allowlist
+  egress:
+    - cidr: $NET_SERVER
+      ports: [8080]
+audit:
+  events: $AR_TEST_DIR/events.jsonl
+POLICY
+  make_bundle
+  cp "$AR_TEMPLATE/config.json" "$BUNDLE/config.json"
+  config_edit '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
+    + [{type: "network", path: $path}]' --arg path "/run/netns/$ID-c"
+  set_script "$PROBE_SCRIPT" "$NET_SERVER" 8080 "$NET_SERVER" 8081 "$NET_LINK_LOCAL" 8080
+  run_container --policy "$AR_TEST_DIR/policy.yaml"
+  expect_success "run with --policy"
+  assert_contains "$OUT" "$NET_SERVER 8081 closed" "another port"
+  wait_file "$AR_TEST_DIR/events.jsonl"
+  local events
+  events=$(cat "$AR_TEST_DIR/events.jsonl")
+  jq -se --arg d "$NET_SERVER" --arg id "$ID" 'any(.type == "connection" and .destination == $d and .port == 8081
+    and .outcome == "blocked" and .protocol == "tcp" and .family == "ipv4" and .direction == "egress"
+    and .rule == "(default)" and .container == $id and .policy == "events-test")' \
+    <<<"$events" >/dev/null || fail "no event for port 8081: $events"
+  jq -se --arg d "$NET_LINK_LOCAL" 'any(.type == "connection" and .destination == $d
+    and .rule == "(link-local or cloud metadata address)")' \
+    <<<"$events" >/dev/null || fail "no event for the link-local address: $events"
+  if jq -se --arg d "$NET_SERVER" 'any(.destination == $d and .port == 8080)' <<<"$events" >/dev/null; then
+    fail "an allowed connection was reported: $events"
+  fi
+  assert_no_leftovers "$ID"
+}

@@ -1,0 +1,12 @@
+/* The table of keeper modules. */
+#include "keeper_modules.h"
+
+const struct ar_keeper_module *const ar_keeper_modules[] = {
+  &ar_keeper_wall_clock,
+  &ar_keeper_egress_events,
+};
+
+const size_t ar_keeper_n_modules = sizeof (ar_keeper_modules) / sizeof (ar_keeper_modules[0]);
+
+_Static_assert (sizeof (ar_keeper_modules) / sizeof (ar_keeper_modules[0]) <= AR_KEEPER_MAX_MODULES,
+                "raise AR_KEEPER_MAX_MODULES");

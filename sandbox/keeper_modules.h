@@ -1,0 +1,20 @@
+/* The keeper's modules, in start order (they stop in reverse).  A new
+ * module adds its declaration and one line to the table in
+ * keeper_modules.c. */
+#ifndef AGENTRUN_KEEPER_MODULES_H
+#define AGENTRUN_KEEPER_MODULES_H
+
+#include <stddef.h>
+
+#include "keeper.h"
+
+extern const struct ar_keeper_module ar_keeper_wall_clock;
+extern const struct ar_keeper_module ar_keeper_egress_events;
+
+extern const struct ar_keeper_module *const ar_keeper_modules[];
+extern const size_t ar_keeper_n_modules;
+
+/* The most modules the table may hold. */
+#define AR_KEEPER_MAX_MODULES 16
+
+#endif

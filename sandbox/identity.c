@@ -24,6 +24,17 @@ struct ar_identity
 {
   char *svid_dir; /* absolute, inside the container */
   struct ar_spiffe_svid *svid;
+
+  /* Where the SVIDs come from, kept for ar_identity_fetch: the local CA
+   * of ca_dir, or else the SPIRE agent that source describes. */
+  char *spiffe_id;
+  char *trust_domain;
+  char **audiences;
+  char *ca_dir;
+  uint64_t lifetime;
+  char *endpoint;
+  char **selectors;
+  struct ar_spiffe_source source;
 };
 
 void
@@ -33,7 +44,44 @@ ar_identity_free (struct ar_identity *identity)
     return;
   free (identity->svid_dir);
   ar_spiffe_svid_free (identity->svid);
+  free (identity->spiffe_id);
+  free (identity->trust_domain);
+  ar_strv_free (identity->audiences);
+  free (identity->ca_dir);
+  free (identity->endpoint);
+  ar_strv_free (identity->selectors);
   free (identity);
+}
+
+const char *
+ar_identity_svid_dir (const struct ar_identity *identity)
+{
+  return identity->svid_dir;
+}
+
+const struct ar_spiffe_svid *
+ar_identity_svid (const struct ar_identity *identity)
+{
+  return identity->svid;
+}
+
+int
+ar_identity_fetch (const struct ar_identity *identity, struct ar_spiffe_svid **out, ar_error_t *err)
+{
+  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
+  int ret;
+
+  /* The agent chooses the lifetime; lifetime_seconds applies to the CA. */
+  if (identity->ca_dir == NULL)
+    return ar_spiffe_fetch (&identity->source, out, err);
+
+  ret = ar_spiffe_ca_load (identity->ca_dir, &ca, err);
+  if (ret < 0)
+    return ret;
+  if (strcmp (ar_spiffe_ca_trust_domain (ca), identity->trust_domain) != 0)
+    return ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
+                          identity->ca_dir, ar_spiffe_ca_trust_domain (ca), identity->trust_domain);
+  return ar_spiffe_ca_mint (ca, identity->spiffe_id, identity->lifetime, identity->audiences, out, err);
 }
 
 static const char *
@@ -108,35 +156,37 @@ parse_selectors (const char *value, char ***out, ar_error_t *err)
   return 0;
 }
 
-/* Fetches the SVIDs of spiffe_id from the SPIRE agent at endpoint. */
+/* Describes the SPIRE agent at endpoint as the identity's source. */
 static int
-fetch_from_agent (const struct ar_config *config, const char *endpoint, const char *spiffe_id,
-                  char *const *audiences, struct ar_spiffe_svid **out, ar_error_t *err)
+set_agent_source (const struct ar_config *config, const char *endpoint, struct ar_identity *identity,
+                  ar_error_t *err)
 {
   const char *delegated = find_annotation (config, AR_IDENTITY_ANNOTATION_DELEGATED);
-  struct ar_spiffe_source source = { .endpoint = endpoint, .spiffe_id = spiffe_id, .audiences = audiences };
-  cleanup_strv char **selectors = NULL;
   int ret;
 
-  if (delegated != NULL && strcmp (delegated, "false") != 0)
+  identity->endpoint = ar_xstrdup (endpoint);
+  identity->source.endpoint = identity->endpoint;
+  identity->source.spiffe_id = identity->spiffe_id;
+  identity->source.audiences = identity->audiences;
+  if (delegated == NULL || strcmp (delegated, "false") == 0)
+    return 0;
+
+  identity->source.delegated = true;
+  if (strcmp (delegated, "true") == 0)
     {
-      source.delegated = true;
-      if (strcmp (delegated, "true") == 0)
-        {
-          /* TODO: with a user namespace, the agent sees the host's uid
-           * that process.user.uid maps to, not this one. */
-          selectors = ar_xmalloc0 (sizeof (char *) * 2);
-          selectors[0] = ar_xasprintf ("unix:uid:%u", (unsigned) config->process->user.uid);
-        }
-      else
-        {
-          ret = parse_selectors (delegated, &selectors, err);
-          if (ret < 0)
-            return ret;
-        }
-      source.selectors = selectors;
+      /* TODO: with a user namespace, the agent sees the host's uid
+       * that process.user.uid maps to, not this one. */
+      identity->selectors = ar_xmalloc0 (sizeof (char *) * 2);
+      identity->selectors[0] = ar_xasprintf ("unix:uid:%u", (unsigned) config->process->user.uid);
     }
-  return ar_spiffe_fetch (&source, out, err);
+  else
+    {
+      ret = parse_selectors (delegated, &identity->selectors, err);
+      if (ret < 0)
+        return ret;
+    }
+  identity->source.selectors = identity->selectors;
+  return 0;
 }
 
 int
@@ -146,9 +196,6 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
   const char *ca_dir = find_annotation (config, AR_IDENTITY_ANNOTATION_CA);
   const char *endpoint = find_annotation (config, AR_IDENTITY_ANNOTATION_WORKLOAD_API);
-  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
-  cleanup_free char *spiffe_id = NULL;
-  cleanup_free char **audiences = NULL;
   struct ar_identity *identity;
   struct template_values values = { .config = config, .container_id = container_id };
   const char *id_template, *svid_dir;
@@ -199,25 +246,22 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
                             AR_IDENTITY_ANNOTATION_POLICY);
     }
 
-  audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
-  json_array_foreach (audience_list, i, item)
-    audiences[i] = (char *) json_string_value (item);
-
-  ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &spiffe_id, err);
-  if (ret == 0 && ca_dir != NULL)
-    ret = ar_spiffe_ca_load (ca_dir, &ca, err);
-  if (ret == 0 && ca != NULL && strcmp (ar_spiffe_ca_trust_domain (ca), values.trust_domain) != 0)
-    ret = ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
-                         ca_dir, ar_spiffe_ca_trust_domain (ca), values.trust_domain);
-
   identity = ar_xmalloc0 (sizeof *identity);
   identity->svid_dir = ar_xstrdup (svid_dir);
-  if (ret == 0 && ca != NULL)
-    ret = ar_spiffe_ca_mint (ca, spiffe_id, (uint64_t) lifetime, audiences, &identity->svid, err);
-  /* The agent chooses the lifetime; lifetime_seconds applies to the CA. */
-  else if (ret == 0)
-    ret = fetch_from_agent (config, endpoint, spiffe_id, audiences, &identity->svid, err);
+  identity->trust_domain = ar_xstrdup (values.trust_domain);
+  identity->lifetime = (uint64_t) lifetime;
+  identity->audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
+  json_array_foreach (audience_list, i, item)
+    identity->audiences[i] = ar_xstrdup (json_string_value (item));
+
+  ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &identity->spiffe_id, err);
   json_decref (policy);
+  if (ret == 0 && ca_dir != NULL)
+    identity->ca_dir = ar_xstrdup (ca_dir);
+  else if (ret == 0)
+    ret = set_agent_source (config, endpoint, identity, err);
+  if (ret == 0)
+    ret = ar_identity_fetch (identity, &identity->svid, err);
   if (ret == 0 && add_env (config, identity->svid_dir) < 0)
     ret = ar_make_error (err, ENOMEM, "cannot add %s to process.env", AR_IDENTITY_ENV);
   if (ret < 0)
@@ -226,7 +270,7 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
       return ar_error_wrap (err, "cannot give the container its SPIFFE identity");
     }
 
-  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, spiffe_id, identity->svid_dir);
+  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, identity->spiffe_id, identity->svid_dir);
   *out = identity;
   return 0;
 }
@@ -261,8 +305,7 @@ ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid
     return ar_error_wrap (err, "in the container's `%s`", identity->svid_dir);
 
   /* TODO: renew the SVIDs at half their lifetime while the container runs,
-   * in the keeper: ar_spiffe_fetch again for an agent's, a new mint for the
-   * CA's, then ar_spiffe_svid_write into this folder.  Today they are
-   * written once and expire. */
+   * in a keeper module: ar_identity_fetch, then ar_spiffe_svid_write into
+   * this folder.  Today they are written once and expire. */
   return 0;
 }

@@ -9,6 +9,8 @@
 #include "oci/config.h"
 #include "oci/error.h"
 
+struct ar_spiffe_svid;
+
 /* The annotation that names the local CA folder (made by `agentrun ca
  * init`) that signs the container's SVIDs. */
 #define AR_IDENTITY_ANNOTATION_CA "agentrun.identity.ca"
@@ -47,6 +49,18 @@ int ar_identity_prepare (struct ar_config *config, const char *container_id, str
  * in its mount namespace, before pivot_root. */
 int ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid,
                          ar_error_t *err);
+
+/* Mints or fetches a new set of SVIDs from the identity's source, for the
+ * same SPIFFE ID and audiences as ar_identity_prepare did: the local CA,
+ * which is loaded again, or the SPIRE agent.  For renewing the SVIDs while
+ * the container runs; *out is the caller's. */
+int ar_identity_fetch (const struct ar_identity *identity, struct ar_spiffe_svid **out, ar_error_t *err);
+
+/* The SVID folder's absolute path inside the container. */
+const char *ar_identity_svid_dir (const struct ar_identity *identity);
+
+/* The SVIDs that ar_identity_prepare minted or fetched. */
+const struct ar_spiffe_svid *ar_identity_svid (const struct ar_identity *identity);
 
 void ar_identity_free (struct ar_identity *identity);
 

@@ -25,8 +25,8 @@ struct ar_identity
   char *svid_dir; /* absolute, inside the container */
   struct ar_spiffe_svid *svid;
 
-  /* Where the SVIDs come from, kept for ar_identity_fetch: the local CA
-   * of ca_dir, or else the SPIRE agent that source describes. */
+  /* The source of the SVIDs, kept for ar_identity_fetch: the local CA of
+   * ca_dir, or else the SPIRE agent that source describes. */
   char *spiffe_id;
   char *trust_domain;
   char **audiences;
@@ -174,8 +174,8 @@ set_agent_source (const struct ar_config *config, const char *endpoint, struct a
   identity->source.delegated = true;
   if (strcmp (delegated, "true") == 0)
     {
-      /* TODO: with a user namespace, the agent sees the host's uid
-       * that process.user.uid maps to, not this one. */
+      /* TODO: with a user namespace, the agent attests the host uid that
+       * process.user.uid maps to, so this selector does not match. */
       identity->selectors = ar_xmalloc0 (sizeof (char *) * 2);
       identity->selectors[0] = ar_xasprintf ("unix:uid:%u", (unsigned) config->process->user.uid);
     }

@@ -202,11 +202,17 @@ data_chunk_cb (nghttp2_session *session, uint8_t flags, int32_t stream_id, const
                void *user_data)
 {
   struct call_state *state = user_data;
+  const uint8_t *msg;
+  size_t msg_len, consumed;
 
   if (stream_id != state->stream_id)
     return 0;
-  /* One message and the next frame's header are all a call reads. */
-  if (state->data_len + len > AR_GRPC_MAX_MESSAGE + 2 * AR_GRPC_FRAME_HEADER)
+  /* A call uses only the first message, so it drops what follows it (an
+   * agent's updates on a stream) or follows an invalid frame header. */
+  if (ar_grpc_frame_decode (state->data, state->data_len, AR_GRPC_MAX_MESSAGE, &msg, &msg_len, &consumed, NULL) != 0)
+    return 0;
+  /* Without a whole frame, data_len is at most the largest frame. */
+  if (state->data_len > AR_GRPC_MAX_MESSAGE + AR_GRPC_FRAME_HEADER)
     {
       state->too_large = true;
       return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -303,19 +309,19 @@ connect_unix (const char *path, int64_t deadline, int *out, ar_error_t *err)
   return 0;
 }
 
-/* Whether the call has what it needs: a closed stream, or for a
- * streaming call, a whole first message. */
+/* Whether the call has what it needs: a closed stream, an invalid first
+ * frame, or for a streaming call, a whole first message. */
 static bool
 call_finished (const struct call_state *state, bool streaming)
 {
   const uint8_t *msg;
   size_t msg_len, consumed;
+  int ret;
 
   if (state->stream_closed)
     return true;
-  return streaming && state->http_status == 200
-         && ar_grpc_frame_decode (state->data, state->data_len, AR_GRPC_MAX_MESSAGE, &msg, &msg_len, &consumed, NULL)
-                == 1;
+  ret = ar_grpc_frame_decode (state->data, state->data_len, AR_GRPC_MAX_MESSAGE, &msg, &msg_len, &consumed, NULL);
+  return ret < 0 || (streaming && state->http_status == 200 && ret == 1);
 }
 
 /* Drives the session until the call is finished, the deadline passes or
@@ -388,24 +394,15 @@ call_result (struct call_state *state, bool streaming, uint8_t **response, size_
   if (state->http_status != 200)
     return ar_make_error (err, 0, "the server returned HTTP status %d, not a gRPC response",
                           state->http_status);
-  if (state->grpc_status < 0 && !streaming)
-    {
-      if (state->close_code != NGHTTP2_NO_ERROR)
-        return ar_make_error (err, 0, "the server reset the stream: %s",
-                              nghttp2_http2_strerror (state->close_code));
-      return ar_make_error (err, 0, "the response ended without a grpc-status trailer");
-    }
-
   ret = ar_grpc_frame_decode (state->data, state->data_len, AR_GRPC_MAX_MESSAGE, &msg, &msg_len, &consumed, err);
   if (ret < 0)
     return ret;
+  if (state->close_code != NGHTTP2_NO_ERROR && (ret == 0 || !streaming))
+    return ar_make_error (err, 0, "the server reset the stream: %s", nghttp2_http2_strerror (state->close_code));
+  if (state->grpc_status < 0 && !streaming)
+    return ar_make_error (err, 0, "the response ended without a grpc-status trailer");
   if (ret == 0)
-    {
-      if (state->close_code != NGHTTP2_NO_ERROR)
-        return ar_make_error (err, 0, "the server reset the stream: %s",
-                              nghttp2_http2_strerror (state->close_code));
-      return ar_make_error (err, 0, "the response ended without a message");
-    }
+    return ar_make_error (err, 0, "the response ended without a message");
   *response = ar_xmalloc0 (msg_len + 1);
   memcpy (*response, msg, msg_len);
   *response_len = msg_len;

@@ -187,6 +187,34 @@ test_workload_api_other_spiffe_id_stops_create() {
   assert_no_leftovers "$ID"
 }
 
+test_workload_api_delegated_unimplemented() {
+  require_spire_peer
+  start_agent "spiffe://example.org/agent/$ID/blue" --workload-only
+  make_bundle
+  add_agent_annotations "$AR_TEST_DIR/agent.sock" true
+  run_container
+  expect_failure "SubscribeToX509SVIDs on \`$AR_TEST_DIR/agent.sock\`: the server returned UNIMPLEMENTED \(12\)"
+  assert_no_leftovers "$ID"
+}
+
+test_workload_api_closing_socket_stops_create() {
+  require_spire_peer
+  # A socket that closes every connection at once.
+  spawn /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    s.accept()[0].close()' "$AR_TEST_DIR/closing.sock"
+  wait_file "$AR_TEST_DIR/closing.sock"
+  make_bundle
+  add_agent_annotations "$AR_TEST_DIR/closing.sock"
+  run_container
+  expect_failure "FetchX509SVID on \`$AR_TEST_DIR/closing.sock\`: (the server closed the connection|cannot send|cannot read)"
+  assert_no_leftovers "$ID"
+}
+
 test_workload_api_silent_agent_times_out() {
   require_spire_peer
   # A socket that accepts connections but never responds.

@@ -184,7 +184,7 @@ class Agent:
             return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=req.FromString,
                                                        response_serializer=lambda m: m.SerializeToString())
 
-        return [
+        handlers = [
             grpc.method_handlers_generic_handler(WORKLOAD, {
                 "FetchX509SVID": stream(self.fetch_x509_svid, w.X509SVIDRequest),
                 "FetchX509Bundles": stream(self.fetch_x509_bundles, w.X509BundlesRequest),
@@ -196,6 +196,7 @@ class Agent:
                 "FetchJWTSVIDs": unary(self.fetch_jwt_svids, d.FetchJWTSVIDsRequest),
             }),
         ]
+        return handlers[:1] if self.args.workload_only else handlers
 
 
 def load_messages(proto_dir, out_dir):
@@ -214,7 +215,9 @@ def main():
     parser.add_argument("--spiffe-id", required=True, help="the ID of the SVIDs handed out")
     parser.add_argument("--log", required=True)
     parser.add_argument("--ready", required=True, help="a file created once the server listens")
-    parser.add_argument("--deny", action="store_true", help="answer every call with PERMISSION_DENIED")
+    parser.add_argument("--deny", action="store_true", help="fail every call with PERMISSION_DENIED")
+    parser.add_argument("--workload-only", action="store_true",
+                        help="serve only the Workload API, as on an agent's workload socket")
     args = parser.parse_args()
 
     # Beside the log, in the test's folder, which the test runner removes

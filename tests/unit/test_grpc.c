@@ -2,10 +2,15 @@
  * and the conversion of an agent's DER SVIDs to PEM with its checks. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "oci/util.h"
@@ -13,6 +18,7 @@
 #include "spiffe/grpc.h"
 #include "spiffe/internal.h"
 #include "spiffe/proto/workload.pb-c.h"
+#include "spiffe/workload.h"
 #include "unit.h"
 
 static void
@@ -296,6 +302,127 @@ test_jwt_claims (void)
   CHECK (ar_spiffe_jwt_claims_check ("not-a-jwt", "spiffe://example.org/a", &exp, NULL) < 0);
 }
 
+static int
+remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+  return remove (path);
+}
+
+/* Starts tests/integration/workload_api_server.py on dir/agent.sock with
+ * the CA of dir; returns its pid, or 0 when Debian's python3 lacks grpcio
+ * or the server does not start within 10 s. */
+static pid_t
+start_test_agent (const char *dir, const char *spiffe_id)
+{
+  cleanup_free char *socket_path = ar_xasprintf ("%s/agent.sock", dir);
+  cleanup_free char *log = ar_xasprintf ("%s/agent.log", dir);
+  cleanup_free char *ready = ar_xasprintf ("%s/agent.ready", dir);
+  cleanup_free char *out = ar_xasprintf ("%s/agent.out", dir);
+  pid_t pid;
+
+  if (system ("/usr/bin/python3 -c 'import grpc, google.protobuf' 2>/dev/null") != 0
+      || system ("command -v protoc >/dev/null && command -v openssl >/dev/null") != 0)
+    return 0;
+  pid = fork ();
+  if (pid == 0)
+    {
+      int fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+      dup2 (fd, 1);
+      dup2 (fd, 2);
+      execl ("/usr/bin/python3", "python3", "tests/integration/workload_api_server.py", "--socket", socket_path,
+             "--proto-dir", "spiffe/proto", "--ca-dir", dir, "--spiffe-id", spiffe_id, "--log", log, "--ready",
+             ready, (char *) NULL);
+      _exit (127);
+    }
+  for (int i = 0; pid > 0 && i < 200; i++)
+    {
+      if (access (ready, F_OK) == 0)
+        return pid;
+      if (waitpid (pid, NULL, WNOHANG) == pid)
+        return 0;
+      nanosleep (&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+    }
+  if (pid > 0)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+    }
+  return 0;
+}
+
+/* ar_spiffe_fetch against a grpcio server, twice through each API, since
+ * a rotation loop calls it again, and the Workload API's X.509 bundles. */
+static void
+test_fetch_from_test_agent (void)
+{
+  char dir[] = "/tmp/ar-grpc-unit-XXXXXX";
+  char *audiences[] = { (char *) "svc.example.org", NULL };
+  char *selectors[] = { (char *) "unix:uid:1000", NULL };
+  cleanup_free char *endpoint = NULL;
+  cleanup_free char *ca_pem = NULL;
+  cleanup_free char *ca_path = NULL;
+  struct ar_spiffe_source source = { .spiffe_id = "spiffe://example.org/unit", .audiences = audiences };
+  ar_error_t err = NULL;
+  pid_t pid;
+
+  CHECK (mkdtemp (dir) != NULL);
+  CHECK (ar_spiffe_ca_init (dir, "example.org", 0, NULL) == 0);
+  pid = start_test_agent (dir, source.spiffe_id);
+  if (pid == 0)
+    {
+      printf ("# skipped: the test agent did not start (needs /usr/bin/python3 with grpcio, protoc, openssl)\n");
+      nftw (dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+      return;
+    }
+  endpoint = ar_xasprintf ("unix://%s/agent.sock", dir);
+  source.endpoint = endpoint;
+  ca_path = ar_xasprintf ("%s/%s", dir, AR_SPIFFE_CA_CERT);
+  CHECK (ar_read_file (ca_path, &ca_pem, NULL, NULL) == 0);
+
+  for (int delegated = 0; delegated <= 1; delegated++)
+    for (int round = 0; round < 2; round++)
+      {
+        struct ar_spiffe_svid *svid = NULL;
+
+        source.delegated = delegated;
+        source.selectors = delegated ? selectors : NULL;
+        CHECK (ar_spiffe_fetch (&source, &svid, &err) == 0);
+        if (svid == NULL)
+          {
+            cleanup_free char *text = ar_error_format (err);
+            printf ("# %s\n", text);
+            ar_error_release (&err);
+            continue;
+          }
+        CHECK_STR_EQ (svid->spiffe_id, "spiffe://example.org/unit");
+        CHECK_CONTAINS (svid->cert_pem, "-----BEGIN CERTIFICATE-----");
+        CHECK_CONTAINS (svid->key_pem, "-----BEGIN PRIVATE KEY-----");
+        CHECK_STR_EQ (svid->bundle_pem, ca_pem);
+        CHECK (svid->jwt_svid != NULL);
+        CHECK (svid->not_after > time (NULL));
+        CHECK (svid->jwt_not_after > time (NULL));
+        ar_spiffe_svid_free (svid);
+      }
+
+  source.delegated = false;
+  {
+    cleanup_free char *bundle = NULL;
+    cleanup_free char *text = NULL;
+
+    CHECK (ar_spiffe_workload_fetch_bundle (&source, "example.org", &bundle, NULL) == 0);
+    CHECK (bundle != NULL && strcmp (bundle, ca_pem) == 0);
+    CHECK (ar_spiffe_workload_fetch_bundle (&source, "other.org", &bundle, &err) < 0);
+    text = ar_error_format (err);
+    CHECK_CONTAINS (text, "no X.509 bundle for trust domain `other.org`");
+    ar_error_release (&err);
+  }
+
+  kill (pid, SIGTERM);
+  waitpid (pid, NULL, 0);
+  CHECK (nftw (dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0);
+}
+
 int
 main (void)
 {
@@ -307,6 +434,7 @@ main (void)
     { "unix endpoint path", test_unix_path },
     { "svid from der", test_svid_from_der },
     { "jwt claims", test_jwt_claims },
+    { "fetch from test agent", test_fetch_from_test_agent },
     { NULL, NULL },
   };
   return unit_run (tests);

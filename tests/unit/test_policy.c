@@ -209,6 +209,41 @@ test_policy_json_positions (void)
   ar_policy_report_free (report);
 }
 
+/* Each kind of mistake in a JSON policy, at its line and column. */
+static void
+test_policy_json_mistakes_located (void)
+{
+  static const struct mistake json_mistakes[] = {
+    { "unknown field", "{\"name\": \"t\", \"version\": 1,\n \"filesystem\": {\"readonly_path\": [\"/etc\"]}}\n", 2, 17,
+      "filesystem.readonly_path", "did you mean `readonly_paths`?" },
+    { "wrong type", "{\"name\": \"t\", \"version\": 1,\n \"process\": {\"no_new_privileges\": \"true\"}}\n", 2, 35,
+      "process.no_new_privileges", "expected true or false, got a string" },
+    { "bad cidr", "{\"name\": \"t\", \"version\": 1, \"network\": {\"mode\": \"allowlist\",\n  \"egress\": [{\"cidr\": "
+      "\"10.0.0.0/33\"}]}}\n", 2, 23, "network.egress[0].cidr", "" },
+    { "bad domain", "{\"name\": \"t\", \"version\": 1, \"network\": {\"mode\": \"allowlist\",\n  \"egress\": "
+      "[{\"domain\": \"pypi.org:443\"}]}}\n", 2, 25, "network.egress[0].domain", "not a host name" },
+    { "unknown capability", "{\"name\": \"t\", \"version\": 1,\n\n \"process\": {\"capabilities\": [\"CAP_SYS_ADMN\"]}}\n", 3,
+      31, "process.capabilities[0]", "CAP_SYS_ADMIN" },
+    { "unknown syscall", "{\"name\": \"t\", \"version\": 1,\n \"syscalls\": {\"allow\": [\"read\", \"opne\"]}}\n", 2, 33,
+      "syscalls.allow[1]", "" },
+  };
+
+  for (size_t i = 0; i < sizeof (json_mistakes) / sizeof (json_mistakes[0]); i++)
+    {
+      const struct mistake *m = &json_mistakes[i];
+      struct ar_policy_report *report = check_text ("t.json", m->text, NULL);
+      const struct ar_policy_diagnostic *d = find_finding (report, AR_POLICY_ERROR, m->field);
+
+      if (d == NULL || d->line != m->line || d->column != m->column || strstr (d->message, m->message) == NULL)
+        {
+          fprintf (stderr, "%s: expected %u:%u `%s` about %s\n", m->name, m->line, m->column, m->message, m->field);
+          print_report (report);
+          unit_failures++;
+        }
+      ar_policy_report_free (report);
+    }
+}
+
 static void
 test_policy_json_syntax_error (void)
 {
@@ -587,6 +622,7 @@ main (void)
   static const struct unit_test tests[] = {
     { "policy mistakes located", test_policy_mistakes_located },
     { "policy json positions", test_policy_json_positions },
+    { "policy json mistakes located", test_policy_json_mistakes_located },
     { "policy json syntax error", test_policy_json_syntax_error },
     { "policy json quoted number", test_policy_json_quoted_number },
     { "policy warnings risky grants", test_policy_warnings_risky_grants },

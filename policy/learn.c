@@ -386,7 +386,21 @@ rule_covers (json_t *rule, const char *domain, int family, const unsigned char *
     return false;
 
   if (domain != NULL)
-    return string_member (rule, "domain") != NULL && strcmp (string_member (rule, "domain"), domain) == 0;
+    {
+      const char *rule_domain = string_member (rule, "domain");
+      size_t name_len = strlen (domain);
+      size_t suffix_len;
+
+      if (rule_domain == NULL)
+        return false;
+      if (strcmp (rule_domain, domain) == 0)
+        return true;
+      /* *.example.com covers a.example.com, but not example.com. */
+      if (!ar_str_has_prefix (rule_domain, "*.") || domain[0] == '*')
+        return false;
+      suffix_len = strlen (rule_domain) - 1;
+      return name_len > suffix_len && strcmp (domain + name_len - suffix_len, rule_domain + 1) == 0;
+    }
   if (string_member (rule, "cidr") != NULL)
     {
       struct ar_policy_cidr cidr;

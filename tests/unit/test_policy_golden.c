@@ -437,6 +437,33 @@ test_learn_network_rules (void)
   check_draft ("with collapsed names", collapsed != NULL ? collapsed : "");
 }
 
+/* A name that a rule of the base covers, by name or by *.suffix, adds no
+ * rule. */
+static void
+test_learn_skips_covered_names (void)
+{
+  static const char base_text[] = "name: base\nversion: 1\nnetwork:\n  mode: allowlist\n  egress:\n"
+                                  "    - domain: \"*.example.com\"\n      ports: [443]\n";
+  static const char events[]
+      = "{\"type\": \"dns\", \"name\": \"a.example.com\", \"qtype\": \"A\", \"answer\": [\"192.0.2.1\"]}\n"
+        "{\"type\": \"connection\", \"protocol\": \"tcp\", \"family\": \"ipv4\", \"destination\": \"192.0.2.1\", "
+        "\"port\": 443}\n"
+        "{\"type\": \"dns\", \"name\": \"example.com\", \"qtype\": \"A\", \"answer\": [\"192.0.2.2\"]}\n"
+        "{\"type\": \"connection\", \"protocol\": \"tcp\", \"family\": \"ipv4\", \"destination\": \"192.0.2.2\", "
+        "\"port\": 443}\n";
+  struct ar_policy_learn_options options = { .events_origin = "ev.jsonl" };
+  cleanup_policy struct ar_policy *base = NULL;
+  cleanup_error ar_error_t err = NULL;
+  cleanup_free char *draft = NULL;
+
+  CHECK (ar_policy_load_text (base_text, strlen (base_text), "base.yaml", &base, &err) == 0);
+  if (base == NULL)
+    return;
+  CHECK (ar_policy_learn (base, events, strlen (events), &options, &draft, &err) == 0);
+  CHECK (draft == NULL || strstr (draft, "a.example.com") == NULL);
+  CHECK_CONTAINS (draft, "    - domain: example.com  # ev.jsonl:3\n      ports: [443]\n");
+}
+
 int
 main (void)
 {
@@ -450,6 +477,7 @@ main (void)
     { "learn keeps base", test_learn_keeps_base },
     { "learn rejects bad lines", test_learn_rejects_bad_lines },
     { "learn network rules", test_learn_network_rules },
+    { "learn skips covered names", test_learn_skips_covered_names },
     { NULL, NULL },
   };
   return unit_run (tests);

@@ -312,7 +312,7 @@ print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int in
     }
 }
 
-/* Prints the members of value that object knows, in the format's order.
+/* Prints the members of value that are fields of object, in the format's order.
  * With first_inline, the first member follows a "- " already printed, and
  * the item's own note goes on that line. */
 static void

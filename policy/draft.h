@@ -9,7 +9,7 @@
 
 #include "model.h"
 
-/* The member of a list item (an egress rule, a tmpfs entry) that holds its
+/* The member of a list item (an egress rule, a tmpfs entry) that contains its
  * comment in a draft; the printer writes it after the item's first line. */
 #define AR_DRAFT_NOTE_KEY "#note"
 
@@ -19,7 +19,7 @@
 json_t *ar_policy_draft_from_policy (const struct ar_policy *policy);
 
 /* Prints a draft as YAML, with the sections and fields in the order of the
- * format.  header holds comment lines printed first (without `# `).
+ * format.  header contains comment lines printed first (without `# `).
  * notes maps "FIELD" (a scalar, such as "process.no_new_privileges") or
  * "FIELD\tVALUE" (a list entry, such as "syscalls.allow\tptrace") to a
  * comment for that line.  Members that the format does not know are not

@@ -1,7 +1,7 @@
 /* `agentrun policy learn`: drafts a policy that would have allowed what an
  * agent was seen doing, from its audit events (docs/events.md), on top of
- * a base policy.  The draft is for a person to review, so every learned
- * line says which events it comes from. */
+ * a base policy.  The draft is for a person to review, so the comment of
+ * every learned line names the events it comes from. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,8 +39,8 @@ struct learner
   json_t *notes;
   json_t *skipped; /* lines for the header: what was not learned */
   json_t *changes; /* lines for the header: scalar changes and removals */
-  /* What the events show, keyed for merging; each value has "count" and
-   * "line" (of the first event). */
+  /* Maps of what the events show, keyed for merging.  Each value has
+   * "count" and "line" (of the first event). */
   json_t *syscalls;    /* name -> {} */
   json_t *connections; /* "PROTOCOL ADDRESS" -> {protocol, address, ports: {PORT: true}} */
   json_t *names;       /* domain -> {ports: {"PROTOCOL": {PORT: true}}} */
@@ -554,8 +554,9 @@ learn_network (struct learner *l, bool collapse)
       return;
     }
 
-  /* A connection to an address that a looked-up name answered with goes
-   * to that name's rule: the address may change, the name stays. */
+  /* A connection to an address that a dns event returned for a name goes
+   * to that name's rule, because the address may change but the name
+   * stays. */
   json_object_foreach (l->connections, key, entry)
     {
       const char *address = string_member (entry, "address");

@@ -1,5 +1,5 @@
 # The example policies of examples/policies/: each passes `policy check`,
-# explains as its golden file says, and holds when a container runs under
+# prints the explanation of its golden file, and holds when a container runs under
 # it: read-only paths, denied system calls, dropped capabilities, limits,
 # and the ceiling over config.json in enforce and audit mode.
 

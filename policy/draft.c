@@ -237,11 +237,21 @@ entry_note (json_t *notes, const char *path, json_t *value)
 static void print_object (FILE *f, const struct ar_policy_object *object, json_t *value, int indent,
                           const char *parent, json_t *notes, bool first_inline);
 
+/* Prints "KEY:" at indent, or where the line is with inline_key (after a
+ * list item's "- "). */
+static void
+print_key (FILE *f, int indent, const char *key, bool inline_key)
+{
+  fprintf (f, "%*s%s:", inline_key ? 0 : indent, "", key);
+}
+
+/* Prints one member at indent; with inline_key its key follows a "- "
+ * already printed, and note replaces the member's own note. */
 static void
 print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int indent, const char *path,
-             json_t *notes)
+             json_t *notes, bool inline_key, const char *item_note)
 {
-  const char *note = json_string_value (json_object_get (notes, path));
+  const char *note = inline_key ? item_note : json_string_value (json_object_get (notes, path));
   size_t i;
   json_t *item;
 
@@ -250,11 +260,12 @@ print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int in
     case AR_FIELD_SECTION:
       if (json_object_size (value) == 0)
         {
-          fprintf (f, "%*s%s: {}", indent, "", field->key);
+          print_key (f, indent, field->key, inline_key);
+          fputs (" {}", f);
           print_note (f, note);
           return;
         }
-      fprintf (f, "%*s%s:", indent, "", field->key);
+      print_key (f, indent, field->key, inline_key);
       print_note (f, note);
       print_object (f, field->object, value, indent + 2, path, notes, false);
       return;
@@ -262,11 +273,12 @@ print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int in
     case AR_FIELD_ITEMS:
       if (json_array_size (value) == 0)
         {
-          fprintf (f, "%*s%s: []", indent, "", field->key);
+          print_key (f, indent, field->key, inline_key);
+          fputs (" []", f);
           print_note (f, note);
           return;
         }
-      fprintf (f, "%*s%s:", indent, "", field->key);
+      print_key (f, indent, field->key, inline_key);
       print_note (f, note);
       json_array_foreach (value, i, item)
         {
@@ -279,11 +291,12 @@ print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int in
     case AR_FIELD_PATH_LIST:
       if (json_array_size (value) == 0)
         {
-          fprintf (f, "%*s%s: []", indent, "", field->key);
+          print_key (f, indent, field->key, inline_key);
+          fputs (" []", f);
           print_note (f, note);
           return;
         }
-      fprintf (f, "%*s%s:", indent, "", field->key);
+      print_key (f, indent, field->key, inline_key);
       print_note (f, note);
       json_array_foreach (value, i, item)
         {
@@ -294,7 +307,8 @@ print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int in
       return;
 
     case AR_FIELD_PORTS:
-      fprintf (f, "%*s%s: [", indent, "", field->key);
+      print_key (f, indent, field->key, inline_key);
+      fputs (" [", f);
       json_array_foreach (value, i, item)
         {
           fputs (i > 0 ? ", " : "", f);
@@ -305,7 +319,8 @@ print_field (FILE *f, const struct ar_policy_field *field, json_t *value, int in
       return;
 
     default:
-      fprintf (f, "%*s%s: ", indent, "", field->key);
+      print_key (f, indent, field->key, inline_key);
+      fputc (' ', f);
       print_scalar (f, value);
       print_note (f, note);
       return;
@@ -331,37 +346,8 @@ print_object (FILE *f, const struct ar_policy_object *object, json_t *value, int
       path = parent[0] != '\0' ? ar_xasprintf ("%s.%s", parent, field->key) : ar_xstrdup (field->key);
       if (parent[0] == '\0' && !first && (field->kind == AR_FIELD_SECTION))
         fputc ('\n', f);
-      if (first && first_inline)
-        {
-          const char *item_note = json_string_value (json_object_get (value, AR_DRAFT_NOTE_KEY));
-
-          /* A scalar member: print it with the item's note. */
-          if (field->kind != AR_FIELD_SECTION && field->kind != AR_FIELD_ITEMS && field->kind != AR_FIELD_LIST
-              && field->kind != AR_FIELD_PATH_LIST)
-            {
-              fprintf (f, "%s: ", field->key);
-              if (field->kind == AR_FIELD_PORTS)
-                {
-                  size_t i;
-                  json_t *item;
-
-                  fputc ('[', f);
-                  json_array_foreach (member, i, item)
-                    {
-                      fputs (i > 0 ? ", " : "", f);
-                      print_scalar (f, item);
-                    }
-                  fputc (']', f);
-                }
-              else
-                print_scalar (f, member);
-              print_note (f, item_note);
-              first = false;
-              continue;
-            }
-          print_note (f, item_note);
-        }
-      print_field (f, field, member, first && first_inline ? 0 : indent, path, notes);
+      print_field (f, field, member, indent, path, notes, first && first_inline,
+                   json_string_value (json_object_get (value, AR_DRAFT_NOTE_KEY)));
       first = false;
     }
   if (first && first_inline)

@@ -338,7 +338,7 @@ policy_learn (int argc, char **argv, ar_error_t *err)
       if (ret < 0)
         return ret;
     }
-  options.events_origin = argv[optind];
+  options.events_origin = strcmp (argv[optind], "-") == 0 ? "stdin" : argv[optind];
   ret = ar_read_file (strcmp (argv[optind], "-") == 0 ? "/dev/stdin" : argv[optind], &events, &len, err);
   if (ret < 0)
     return ar_error_wrap (err, "cannot read the events `%s`", argv[optind]);

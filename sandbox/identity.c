@@ -116,6 +116,35 @@ lookup_placeholder (const char *name, void *user_data)
   return NULL;
 }
 
+/* Checks that config has every annotation that the template's
+ * {annotation:KEY} placeholders name, so that a missing one fails with
+ * its key and the way to set it. */
+static int
+check_template_annotations (const struct ar_config *config, const char *id_template, ar_error_t *err)
+{
+  static const char prefix[] = "{annotation:";
+
+  for (const char *p = strstr (id_template, prefix); p != NULL; p = strstr (p + 1, prefix))
+    {
+      const char *key = p + strlen (prefix);
+      size_t key_len = strcspn (key, "{}");
+      cleanup_free char *name = NULL;
+
+      if (key[key_len] != '}')
+        continue;
+      name = ar_xmalloc0 (key_len + 1);
+      memcpy (name, key, key_len);
+      if (find_annotation (config, name) == NULL)
+        return ar_make_error (err, ENOENT,
+                              "the SPIFFE ID template `%s` needs the annotation `%s`, which config.json does not "
+                              "have; add annotations[\"%s\"] (Kubernetes sets pod annotations through the CRI "
+                              "runtime; podman: --annotation %s=VALUE), or remove {annotation:%s} from the policy's "
+                              "identity.id_template",
+                              id_template, name, name, name, name);
+    }
+  return 0;
+}
+
 static int
 add_env (struct ar_config *config, const char *svid_dir)
 {
@@ -254,7 +283,9 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   json_array_foreach (audience_list, i, item)
     identity->audiences[i] = ar_xstrdup (json_string_value (item));
 
-  ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &identity->spiffe_id, err);
+  ret = check_template_annotations (config, id_template, err);
+  if (ret == 0)
+    ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &identity->spiffe_id, err);
   json_decref (policy);
   if (ret == 0 && ca_dir != NULL)
     identity->ca_dir = ar_xstrdup (ca_dir);

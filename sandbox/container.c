@@ -56,6 +56,7 @@ struct create_job
   struct ar_cgroup *cgroup;
   struct ar_seccomp_program *seccomp;
   struct ar_identity *identity;
+  int identity_dir_fd; /* root of the container's SVID tmpfs, or -1 */
   struct ar_egress_policy *egress; /* from agentrun.policy.network, or NULL */
   struct ar_state state;
   pid_t pid;
@@ -73,6 +74,8 @@ create_job_free (struct create_job *job)
     close (job->console_fd);
   if (job->console_proxy_fd >= 0)
     close (job->console_proxy_fd);
+  if (job->identity_dir_fd >= 0)
+    close (job->identity_dir_fd);
   ar_seccomp_program_free (job->seccomp);
   ar_identity_free (job->identity);
   ar_egress_policy_free (job->egress);
@@ -171,6 +174,17 @@ send_seccomp_listener (void *data, pid_t pid, int listener_fd, ar_error_t *err)
   if (ar_seccomp_send_listener (seccomp->listener_path, seccomp->listener_metadata, pid, state, listener_fd,
                                 err) < 0)
     return ar_error_wrap (err, "linux.seccomp.listenerPath");
+  return 0;
+}
+
+static int
+keep_identity_dir (void *data, int dir_fd, ar_error_t *err)
+{
+  struct create_job *job = data;
+
+  if (job->identity_dir_fd >= 0)
+    close (job->identity_dir_fd);
+  job->identity_dir_fd = dir_fd;
   return 0;
 }
 
@@ -470,6 +484,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .run_runtime_hooks = run_runtime_hooks,
       .on_cloned = record_cloned,
       .send_seccomp_listener = send_seccomp_listener,
+      .keep_identity_dir = keep_identity_dir,
       .hooks_data = job,
     };
     pid_t pid;
@@ -504,6 +519,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .config = job->config,
       .egress = job->egress,
       .identity = job->identity,
+      .identity_dir_fd = job->identity_dir_fd,
     };
 
     if (ar_keeper_spawn (&keeper, &job->state.keeper_pid, &job->state.keeper_start, err) < 0)
@@ -528,6 +544,7 @@ create_job_init (struct create_job *job, const struct ar_create_options *options
   job->fifo_fd = -1;
   job->console_fd = -1;
   job->console_proxy_fd = -1;
+  job->identity_dir_fd = -1;
 }
 
 int

@@ -20,8 +20,13 @@
 
 struct ar_identity
 {
-  char *svid_dir; /* absolute, inside the container */
-  struct ar_spiffe_svid *svid;
+  char *svid_dir;     /* absolute, inside the container */
+  char *spiffe_id;
+  char *trust_domain;
+  char *ca_dir;       /* absolute path of the local CA folder */
+  uint64_t lifetime;  /* seconds; 0 means the CA's default */
+  char **audiences;   /* of the JWT-SVID; empty without one */
+  struct ar_spiffe_svid *svid; /* the first set, written at create */
 };
 
 void
@@ -30,8 +35,30 @@ ar_identity_free (struct ar_identity *identity)
   if (identity == NULL)
     return;
   free (identity->svid_dir);
+  free (identity->spiffe_id);
+  free (identity->trust_domain);
+  free (identity->ca_dir);
+  ar_strv_free (identity->audiences);
   ar_spiffe_svid_free (identity->svid);
   free (identity);
+}
+
+const char *
+ar_identity_svid_dir (const struct ar_identity *identity)
+{
+  return identity->svid_dir;
+}
+
+const char *
+ar_identity_spiffe_id (const struct ar_identity *identity)
+{
+  return identity->spiffe_id;
+}
+
+const struct ar_spiffe_svid *
+ar_identity_first_svid (const struct ar_identity *identity)
+{
+  return identity->svid;
 }
 
 static const char *
@@ -67,9 +94,8 @@ lookup_placeholder (const char *name, void *user_data)
 }
 
 static int
-add_env (struct ar_config *config, const char *svid_dir)
+add_env (struct ar_process *process, const char *svid_dir)
 {
-  struct ar_process *process = config->process;
   size_t n = ar_strv_len (process->env);
   char **env = realloc (process->env, sizeof (char *) * (n + 2));
 
@@ -81,15 +107,52 @@ add_env (struct ar_config *config, const char *svid_dir)
   return 0;
 }
 
+/* Picks the source of the container's SVIDs from its annotations: today
+ * the local CA folder, which *ca_dir receives.  A new source adds its
+ * annotation here and its fetch to ar_identity_renew. */
+static int
+choose_source (const struct ar_config *config, const char **ca_dir, ar_error_t *err)
+{
+  *ca_dir = find_annotation (config, AR_IDENTITY_ANNOTATION_CA);
+  if (*ca_dir != NULL)
+    return 0;
+
+  if (find_annotation (config, AR_IDENTITY_ANNOTATION_WORKLOAD_API) != NULL)
+    /* TODO: fetch the SVIDs from the SPIFFE Workload API that the
+     * annotation agentrun.identity.workload-api names. */
+    return ar_make_error (err, ENOTSUP,
+                          "annotation %s: this agentrun cannot fetch SVIDs from a SPIFFE Workload API yet; set "
+                          "the annotation %s to a local CA folder instead",
+                          AR_IDENTITY_ANNOTATION_WORKLOAD_API, AR_IDENTITY_ANNOTATION_CA);
+
+  return ar_make_error (err, EINVAL,
+                        "annotation %s requests a SPIFFE identity, but no annotation names a source of SVIDs; set "
+                        "%s to a CA folder made by `agentrun ca init`, or %s to a SPIFFE Workload API socket",
+                        AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA, AR_IDENTITY_ANNOTATION_WORKLOAD_API);
+}
+
+int
+ar_identity_renew (const struct ar_identity *identity, struct ar_spiffe_svid **out, ar_error_t *err)
+{
+  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
+
+  /* The CA is loaded again on every renewal, so that a replaced CA
+   * takes effect and an expired one is reported. */
+  if (ar_spiffe_ca_load (identity->ca_dir, &ca, err) < 0)
+    return -1;
+  if (strcmp (ar_spiffe_ca_trust_domain (ca), identity->trust_domain) != 0)
+    return ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
+                          identity->ca_dir, ar_spiffe_ca_trust_domain (ca), identity->trust_domain);
+  return ar_spiffe_ca_mint (ca, identity->spiffe_id, identity->lifetime, identity->audiences, out, err);
+}
+
 int
 ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
                      ar_error_t *err)
 {
   const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
-  const char *ca_dir = find_annotation (config, AR_IDENTITY_ANNOTATION_CA);
-  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
+  const char *ca_dir = NULL;
   cleanup_free char *spiffe_id = NULL;
-  cleanup_free char **audiences = NULL;
   struct ar_identity *identity;
   struct template_values values = { .config = config, .container_id = container_id };
   const char *id_template, *svid_dir;
@@ -102,15 +165,8 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   *out = NULL;
   if (policy_text == NULL)
     return 0;
-  if (ca_dir == NULL)
-    {
-      /* TODO: fetch the SVIDs from the SPIFFE Workload API of a SPIRE agent
-       * when no local CA is named. */
-      ar_warn ("annotation %s requests a SPIFFE identity, but no %s names a CA folder; the container gets no "
-               "identity",
-               AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA);
-      return 0;
-    }
+  if (choose_source (config, &ca_dir, err) < 0)
+    return -1;
   if (config->process == NULL)
     return 0;
   if (!config->linux_config.namespaces[AR_NS_MOUNT].present)
@@ -136,23 +192,27 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
                             AR_IDENTITY_ANNOTATION_POLICY);
     }
 
-  audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
-  json_array_foreach (audience_list, i, item)
-    audiences[i] = (char *) json_string_value (item);
-
-  ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &spiffe_id, err);
-  if (ret == 0)
-    ret = ar_spiffe_ca_load (ca_dir, &ca, err);
-  if (ret == 0 && strcmp (ar_spiffe_ca_trust_domain (ca), values.trust_domain) != 0)
-    ret = ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
-                         ca_dir, ar_spiffe_ca_trust_domain (ca), values.trust_domain);
-
   identity = ar_xmalloc0 (sizeof *identity);
   identity->svid_dir = ar_xstrdup (svid_dir);
-  if (ret == 0)
-    ret = ar_spiffe_ca_mint (ca, spiffe_id, (uint64_t) lifetime, audiences, &identity->svid, err);
+  identity->trust_domain = ar_xstrdup (values.trust_domain);
+  identity->lifetime = (uint64_t) lifetime;
+  /* The keeper renews the SVIDs from another working directory, and a
+   * folder that does not exist keeps its name for the CA's error. */
+  identity->ca_dir = realpath (ca_dir, NULL);
+  if (identity->ca_dir == NULL)
+    identity->ca_dir = ar_xstrdup (ca_dir);
+  identity->audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
+  json_array_foreach (audience_list, i, item)
+    identity->audiences[i] = ar_xstrdup (json_string_value (item) ? json_string_value (item) : "");
+
+  ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &spiffe_id, err);
   json_decref (policy);
-  if (ret == 0 && add_env (config, identity->svid_dir) < 0)
+  if (ret == 0)
+    {
+      identity->spiffe_id = ar_steal_ptr (spiffe_id);
+      ret = ar_identity_renew (identity, &identity->svid, err);
+    }
+  if (ret == 0 && add_env (config->process, identity->svid_dir) < 0)
     ret = ar_make_error (err, ENOMEM, "cannot add %s to process.env", AR_IDENTITY_ENV);
   if (ret < 0)
     {
@@ -160,13 +220,41 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
       return ar_error_wrap (err, "cannot give the container its SPIFFE identity");
     }
 
-  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, spiffe_id, identity->svid_dir);
+  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, identity->spiffe_id, identity->svid_dir);
   *out = identity;
   return 0;
 }
 
 int
-ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid,
+ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err)
+{
+  const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
+  const char *svid_dir;
+  json_error_t json_err;
+  json_t *policy;
+  int ret = 0;
+
+  if (policy_text == NULL)
+    return 0;
+  for (size_t i = 0; process->env != NULL && process->env[i] != NULL; i++)
+    if (ar_str_has_prefix (process->env[i], AR_IDENTITY_ENV "="))
+      return 0;
+
+  policy = json_loads (policy_text, 0, &json_err);
+  svid_dir = json_string_value (json_object_get (policy, "svid_dir"));
+  if (svid_dir == NULL)
+    {
+      json_decref (policy);
+      return ar_make_error (err, 0, "annotation %s: expected an svid_dir", AR_IDENTITY_ANNOTATION_POLICY);
+    }
+  if (add_env (process, svid_dir) < 0)
+    ret = ar_make_error (err, ENOMEM, "cannot add %s to the process's environment", AR_IDENTITY_ENV);
+  json_decref (policy);
+  return ret;
+}
+
+int
+ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid, int *dir_fd_out,
                      ar_error_t *err)
 {
   cleanup_close int root_fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -194,7 +282,6 @@ ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid
   if (ret < 0)
     return ar_error_wrap (err, "in the container's `%s`", identity->svid_dir);
 
-  /* TODO: renew the SVIDs at half their lifetime while the container runs;
-   * today they are written once and expire after lifetime_seconds. */
+  *dir_fd_out = ar_steal_fd (dir_fd);
   return 0;
 }

@@ -1,6 +1,7 @@
 /* A SPIFFE identity for the container: minted by the runtime before the
- * container process starts, from the policy's annotations, and written by
- * the container process into a tmpfs inside the rootfs. */
+ * container process starts, from the policy's annotations, written by
+ * the container process into a tmpfs inside the rootfs, and renewed by
+ * the keeper (identity_rotation.c) while the container runs. */
 #ifndef AGENTRUN_IDENTITY_H
 #define AGENTRUN_IDENTITY_H
 
@@ -12,6 +13,9 @@
 /* The annotation that names the local CA folder (made by `agentrun ca
  * init`) that signs the container's SVIDs. */
 #define AR_IDENTITY_ANNOTATION_CA "agentrun.identity.ca"
+/* The annotation that names a SPIFFE Workload API as the source of the
+ * SVIDs, in place of a local CA. */
+#define AR_IDENTITY_ANNOTATION_WORKLOAD_API "agentrun.identity.workload-api"
 /* The annotation that the policy compiler writes with the identity
  * settings, as JSON. */
 #define AR_IDENTITY_ANNOTATION_POLICY "agentrun.policy.identity"
@@ -19,22 +23,38 @@
 #define AR_IDENTITY_ENV "AGENTRUN_SVID_DIR"
 
 struct ar_identity;
+struct ar_spiffe_svid;
 
 /* Reads the identity annotations of config and, when there is an identity
  * policy, mints the container's SVIDs and adds AR_IDENTITY_ENV to
  * process.env.  *out is NULL without an identity policy or without
- * process, and also when no annotation names a CA folder, which logs a
- * warning.  Fails, so that the container does not start, when the policy
- * is invalid, the CA is missing, expired or of another trust domain, or
- * the ID is invalid. */
+ * process.  Fails, so that the container does not start, when no
+ * annotation names a source of SVIDs, the policy is invalid, the CA is
+ * missing, expired or of another trust domain, or the ID is invalid. */
 int ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
                          ar_error_t *err);
 
+/* Fetches a fresh set of SVIDs for the identity from its source (today
+ * the local CA, loaded again each time).  create calls it for the first
+ * set and the keeper for each renewal. */
+int ar_identity_renew (const struct ar_identity *identity, struct ar_spiffe_svid **out, ar_error_t *err);
+
 /* Mounts a tmpfs at the identity's folder inside rootfs and writes the
  * SVID files there, owned by uid:gid.  Runs in the container process,
- * in its mount namespace, before pivot_root. */
-int ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid,
+ * in its mount namespace, before pivot_root.  *dir_fd_out receives a
+ * descriptor of the tmpfs's root folder, for the keeper's renewals. */
+int ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid, int *dir_fd_out,
                          ar_error_t *err);
+
+/* Adds AR_IDENTITY_ENV to the environment of a process that `exec` starts
+ * in a container of config, when the container has an identity policy
+ * and process does not set the variable itself. */
+int ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err);
+
+const char *ar_identity_svid_dir (const struct ar_identity *identity);
+const char *ar_identity_spiffe_id (const struct ar_identity *identity);
+/* The SVIDs that create minted and installed. */
+const struct ar_spiffe_svid *ar_identity_first_svid (const struct ar_identity *identity);
 
 void ar_identity_free (struct ar_identity *identity);
 

@@ -35,6 +35,7 @@ struct ar_keeper_context
   const struct ar_config *config;
   struct ar_egress_policy *egress;    /* NULL without a network policy */
   const struct ar_identity *identity; /* NULL without an identity */
+  int identity_dir_fd;                /* root of the SVID tmpfs in the container, or -1 */
 };
 
 struct ar_keeper;

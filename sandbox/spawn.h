@@ -41,6 +41,11 @@ struct ar_spawn_request
    * to pass it to linux.seccomp.listenerPath. */
   int (*send_seccomp_listener) (void *data, pid_t pid, int listener_fd, ar_error_t *err);
 
+  /* Called with a descriptor of the root of the SVID tmpfs that the
+   * container process mounted, when there is an identity; takes
+   * ownership of dir_fd. */
+  int (*keep_identity_dir) (void *data, int dir_fd, ar_error_t *err);
+
   /* `exec` into a running container: config->linux_config lists the
    * container's namespaces by path, the rootfs, hooks and exec FIFO are
    * skipped, and the process runs as soon as it is set up. */

@@ -155,7 +155,7 @@ on_renewal_due (struct ar_keeper *keeper, int fd, uint32_t events, void *data, a
 static bool
 rotation_wanted (const struct ar_keeper_context *context)
 {
-  return context->identity != NULL && context->identity_dir_fd >= 0;
+  return context->identity != NULL;
 }
 
 static int
@@ -177,6 +177,9 @@ rotation_start (struct ar_keeper *keeper, void **data, ar_error_t *err)
    * would be resolved anew at each renewal, and once the container
    * unmounted its tmpfs it would lead to the rootfs folder below, on the
    * host's disk, where the private key must never land. */
+  if (context->identity_dir_fd < 0)
+    return ar_make_error (err, EPROTO, "the container process passed no descriptor of the SVID folder `%s`",
+                          ar_identity_svid_dir (context->identity));
   if (fstatfs (context->identity_dir_fd, &fs) < 0)
     return ar_make_error (err, errno, "cannot inspect the SVID folder `%s`", ar_identity_svid_dir (context->identity));
   if (fs.f_type != TMPFS_MAGIC)

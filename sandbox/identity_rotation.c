@@ -14,6 +14,8 @@
 #include <inttypes.h>
 #include <linux/magic.h>
 #include <stdlib.h>
+#include <sys/capability.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <time.h>
@@ -39,6 +41,8 @@ struct rotation
   int timer_fd;
   uid_t uid;    /* owner of the files, in the host's user namespace */
   gid_t gid;
+  uid_t dir_uid; /* owner of the tmpfs root: root of the container's user namespace */
+  gid_t dir_gid;
   int64_t not_after;    /* expiry of the X509-SVID in place */
   unsigned int failures; /* renewals failed in a row */
   bool expiry_logged;
@@ -83,6 +87,41 @@ ms_until (int64_t due)
   return wait > 0 ? (uint64_t) wait * 1000 : 0;
 }
 
+/* Writes the SVID files with the filesystem ids of the tmpfs root's
+ * owner.  A tmpfs mounted in a container's user namespace belongs to that
+ * namespace, and the kernel creates no file there for a filesystem uid or
+ * gid that the namespace does not map (EOVERFLOW), such as the host's
+ * root.  Changing the filesystem uid away from 0 drops CAP_CHOWN,
+ * CAP_DAC_OVERRIDE and CAP_FOWNER from the effective set, so they are
+ * raised again for fchown and fchmod; changing it back to 0 restores
+ * them.  The keeper has one thread, so nothing else runs with these ids. */
+static int
+write_as_tmpfs_owner (struct rotation *rotation, const struct ar_spiffe_svid *svid, ar_error_t *err)
+{
+  static const cap_value_t fs_caps[] = { CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER };
+  bool switched = rotation->dir_uid != 0 || rotation->dir_gid != 0;
+  cap_t caps = NULL;
+  int ret = 0;
+
+  if (switched)
+    {
+      setfsgid (rotation->dir_gid);
+      setfsuid (rotation->dir_uid);
+      caps = cap_get_proc ();
+      if (caps == NULL || cap_set_flag (caps, CAP_EFFECTIVE, 3, fs_caps, CAP_SET) < 0 || cap_set_proc (caps) < 0)
+        ret = ar_make_error (err, errno, "cannot raise CAP_CHOWN, CAP_DAC_OVERRIDE and CAP_FOWNER to write the SVIDs");
+    }
+  if (ret == 0)
+    ret = ar_spiffe_svid_write (rotation->dir_fd, svid, rotation->uid, rotation->gid, err);
+  if (switched)
+    {
+      setfsuid (0);
+      setfsgid (0);
+      cap_free (caps);
+    }
+  return ret;
+}
+
 static int
 renew_and_write (struct rotation *rotation, ar_error_t *err)
 {
@@ -92,7 +131,7 @@ renew_and_write (struct rotation *rotation, ar_error_t *err)
   if (ar_identity_renew (rotation->identity, &svid, err) < 0)
     return -1;
   received_at = now_seconds ();
-  if (ar_spiffe_svid_write (rotation->dir_fd, svid, rotation->uid, rotation->gid, err) < 0)
+  if (write_as_tmpfs_owner (rotation, svid, err) < 0)
     return -1;
 
   if (rotation->failures > 0)
@@ -185,9 +224,13 @@ rotation_start (struct ar_keeper *keeper, void **data, ar_error_t *err)
   if (fs.f_type != TMPFS_MAGIC)
     return ar_make_error (err, EXDEV, "the SVID folder `%s` is not a tmpfs", ar_identity_svid_dir (context->identity));
 
-  /* The container's command has not run yet, so svid.pem still has the
-   * owner that the container process gave it: process.user, as mapped
-   * into the host's user namespace. */
+  /* The container's command has not run yet, so the tmpfs root and
+   * svid.pem still have the owners that the container process gave them:
+   * its root and process.user, as mapped into the host's user namespace. */
+  if (fstat (context->identity_dir_fd, &st) < 0)
+    return ar_make_error (err, errno, "cannot inspect the SVID folder `%s`", ar_identity_svid_dir (context->identity));
+  rotation->dir_uid = st.st_uid;
+  rotation->dir_gid = st.st_gid;
   if (fstatat (context->identity_dir_fd, "svid.pem", &st, AT_SYMLINK_NOFOLLOW) < 0)
     return ar_make_error (err, errno, "cannot find svid.pem in the SVID folder `%s`",
                           ar_identity_svid_dir (context->identity));

@@ -324,8 +324,10 @@ process_alive() {
 }
 
 # Two containers with 30-second SVIDs: the keeper of the first renews them
-# at about 15 s; the CA of the second is away at that time, so its keeper
+# at about 15 s.  The CA of the second is away at that time, so its keeper
 # logs the failure, keeps the old files and retries until the CA is back.
+# The second runs in a user namespace whose ids are shifted by 100000, so
+# its keeper must give the files the host's uid 101000.
 test_identity_rotated_while_running() {
   require_ca_command
   local ca=$AR_TEST_DIR/ca ca_b=$AR_TEST_DIR/ca-b id_b=$ID-b
@@ -338,7 +340,13 @@ test_identity_rotated_while_running() {
 
   make_bundle "$AR_TEST_DIR/bundle-b"
   add_identity_annotations "$ca_b" 30
-  config_edit '.process.user = {uid: 1000, gid: 1000}'
+  config_edit '.process.user = {uid: 1000, gid: 1000}
+    | .linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  # The container's root cannot create the folder in a rootfs that the
+  # host's root owns.
+  mkdir -p "$BUNDLE/rootfs/run/spiffe"
   set_args /bin/sleep 120
   make_bundle
   add_identity_annotations "$ca" 30
@@ -384,6 +392,10 @@ test_identity_rotated_while_running() {
   mv "$ca_b.away" "$ca_b"
   wait_serial_change "$id_b" "$serial_b" 15
   wait_text "$AR_TEST_DIR/b.log" "renewed the SVIDs of spiffe://example.org/agent/$id_b/blue after" 5
+  listing=$(rt exec "$id_b" /bin/ls -lnA /run/spiffe)
+  echo "$listing" >&2
+  assert_match "$listing" "-r-------- +1 1000 +1000 .* svid_key.pem" "svid_key.pem in the user namespace"
+  assert_match "$listing" "-rw-r--r-- +1 1000 +1000 .* svid.pem" "svid.pem in the user namespace"
 
   key_after=$(rt exec "$ID" /bin/sed -n 2p /run/spiffe/svid_key.pem)
   rt_capture delete --force "$ID"

@@ -6,7 +6,7 @@
  * in the container's SVID tmpfs is replaced atomically: written under a
  * temporary name in the same tmpfs, given its owner and mode, and renamed
  * over the old one (ar_spiffe_svid_write).  A failed renewal is logged
- * and retried with a doubling backoff; the files already in place stay
+ * and retried with a doubling backoff.  The files already in place stay
  * there, also after they expire, until a renewal succeeds. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -93,7 +93,7 @@ ms_until (int64_t due)
  * gid that the namespace does not map (EOVERFLOW), such as the host's
  * root.  Changing the filesystem uid away from 0 drops CAP_CHOWN,
  * CAP_DAC_OVERRIDE and CAP_FOWNER from the effective set, so they are
- * raised again for fchown and fchmod; changing it back to 0 restores
+ * raised again for fchown and fchmod.  Changing it back to 0 restores
  * them.  The keeper has one thread, so nothing else runs with these ids. */
 static int
 write_as_tmpfs_owner (struct rotation *rotation, const struct ar_spiffe_svid *svid, ar_error_t *err)

@@ -107,6 +107,14 @@ add_env (struct ar_process *process, const char *svid_dir)
   return 0;
 }
 
+static char *
+absolute_path (const char *path)
+{
+  cleanup_free char *cwd = getcwd (NULL, 0);
+
+  return cwd != NULL ? ar_xasprintf ("%s/%s", cwd, path) : ar_xstrdup (path);
+}
+
 /* Picks the source of the container's SVIDs from its annotations: today
  * the local CA folder, which *ca_dir receives.  A new source adds its
  * annotation here and its fetch to ar_identity_renew. */
@@ -196,11 +204,9 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   identity->svid_dir = ar_xstrdup (svid_dir);
   identity->trust_domain = ar_xstrdup (values.trust_domain);
   identity->lifetime = (uint64_t) lifetime;
-  /* The keeper renews the SVIDs from another working directory, and a
-   * folder that does not exist keeps its name for the CA's error. */
-  identity->ca_dir = realpath (ca_dir, NULL);
-  if (identity->ca_dir == NULL)
-    identity->ca_dir = ar_xstrdup (ca_dir);
+  /* Symbolic links in the path stay unresolved, so that a CA folder
+   * replaced by swapping a link signs the next renewal. */
+  identity->ca_dir = ca_dir[0] == '/' ? ar_xstrdup (ca_dir) : absolute_path (ca_dir);
   identity->audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
   json_array_foreach (audience_list, i, item)
     identity->audiences[i] = ar_xstrdup (json_string_value (item) ? json_string_value (item) : "");

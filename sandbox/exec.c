@@ -13,8 +13,8 @@
 
 #include "cgroup.h"
 #include "console.h"
-#include "identity.h"
 #include "container.h"
+#include "identity.h"
 #include "namespaces.h"
 #include "oci/config.h"
 #include "oci/log.h"

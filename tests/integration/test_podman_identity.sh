@@ -1,5 +1,5 @@
 # A SPIFFE identity under podman: the policy named by the annotation
-# agentrun.policy asks for one, the annotation agentrun.identity.ca names
+# agentrun.policy requests one, the annotation agentrun.identity.ca names
 # the local CA, and podman's container gets its SVIDs.  The helpers are in
 # podman_lib.sh.
 

@@ -331,7 +331,7 @@ process_alive() {
 test_identity_rotated_while_running() {
   require_ca_command
   local ca=$AR_TEST_DIR/ca ca_b=$AR_TEST_DIR/ca-b id_b=$ID-b
-  local serial serial_b exp listing keeper dir=$AR_TEST_DIR/check key_before key_after
+  local serial serial_b exp listing keeper dir=$AR_TEST_DIR/check key_before key_after started
   mkdir -p "$dir"
   touch "$AR_TEST_DIR/.start"
   rt_capture ca init --trust-domain example.org --dir "$ca"
@@ -353,6 +353,7 @@ test_identity_rotated_while_running() {
   config_edit '.process.user = {uid: 1000, gid: 1000}'
   set_args /bin/sleep 120
 
+  started=$(date +%s)
   rt_capture --log "$AR_TEST_DIR/a.log" run --detach --bundle "$BUNDLE" "$ID"
   expect_success "run --detach"
   rt_capture --log "$AR_TEST_DIR/b.log" run --detach --bundle "$AR_TEST_DIR/bundle-b" "$id_b"
@@ -370,6 +371,8 @@ test_identity_rotated_while_running() {
   echo "keeper $keeper: $(grep -E "^(VmRSS|RssAnon|RssFile)" "/proc/$keeper/status" | tr -s "\t\n " " ")" >&2
 
   wait_serial_change "$ID" "$serial" 30
+  # Renewed at half the 30-second lifetime, not earlier.
+  [ $(($(date +%s) - started)) -ge 14 ] || fail "renewed after $(($(date +%s) - started)) s, before half the lifetime"
   rt exec "$ID" /bin/cat /run/spiffe/svid.pem >"$dir/svid.pem"
   rt exec "$ID" /bin/cat /run/spiffe/svid_bundle.pem >"$dir/bundle.pem"
   openssl verify -CAfile "$dir/bundle.pem" "$dir/svid.pem" >/dev/null || fail "the renewed SVID does not verify"

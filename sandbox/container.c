@@ -60,6 +60,7 @@ struct create_job
   struct ar_cgroup *cgroup;
   struct ar_seccomp_program *seccomp;
   struct ar_identity *identity;
+  int identity_dir_fd; /* root of the container's SVID tmpfs, or -1 */
   struct ar_egress_policy *egress; /* from agentrun.policy.network, or NULL */
   struct ar_state state;
   pid_t pid;
@@ -81,6 +82,8 @@ create_job_free (struct create_job *job)
     close (job->console_proxy_fd);
   if (job->seccomp_listener >= 0)
     close (job->seccomp_listener);
+  if (job->identity_dir_fd >= 0)
+    close (job->identity_dir_fd);
   ar_seccomp_program_free (job->seccomp);
   ar_identity_free (job->identity);
   ar_egress_policy_free (job->egress);
@@ -210,6 +213,17 @@ record_seccomp_notice (void *data, const struct ar_seccomp_notice *notice)
   json_object_set_new (event, "mode", json_string ("audit"));
   ar_audit_write (ar_config_annotation (job->config, AR_POLICY_ANNOTATION_AUDIT), event);
   json_decref (event);
+}
+
+static int
+keep_identity_dir (void *data, int dir_fd, ar_error_t *err)
+{
+  struct create_job *job = data;
+
+  if (job->identity_dir_fd >= 0)
+    close (job->identity_dir_fd);
+  job->identity_dir_fd = dir_fd;
+  return 0;
 }
 
 static int
@@ -530,6 +544,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .on_cloned = record_cloned,
       .send_seccomp_listener = send_seccomp_listener,
       .on_seccomp_notice = job->seccomp_audit ? record_seccomp_notice : NULL,
+      .keep_identity_dir = keep_identity_dir,
       .hooks_data = job,
     };
     pid_t pid;
@@ -567,6 +582,7 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
       .egress = job->egress,
       .identity = job->identity,
       .seccomp_listener = job->seccomp_listener,
+      .identity_dir_fd = job->identity_dir_fd,
     };
 
     if (ar_keeper_spawn (&keeper, &job->state.keeper_pid, &job->state.keeper_start, err) < 0)
@@ -595,6 +611,7 @@ create_job_init (struct create_job *job, const struct ar_create_options *options
   job->console_fd = -1;
   job->console_proxy_fd = -1;
   job->seccomp_listener = -1;
+  job->identity_dir_fd = -1;
 }
 
 int

@@ -15,6 +15,7 @@
 #include "console.h"
 #include "container.h"
 #include "failpoint.h"
+#include "identity.h"
 #include "namespaces.h"
 #include "oci/config.h"
 #include "oci/log.h"
@@ -228,6 +229,10 @@ ar_container_exec (const struct ar_exec_options *o, int *exit_code, ar_error_t *
     }
   else if (apply_flags (o, config->process, err) < 0)
     return -1;
+
+  /* A container created without a process got no SVIDs. */
+  if (state->has_process && ar_identity_exec_env (config->process, config, err) < 0)
+    return ar_error_wrap (err, "container `%s`", o->id);
 
   if (config->process->terminal && o->console_socket == NULL && o->detach)
     return ar_make_error (err, 0, "exec: a terminal with --detach needs --console-socket");

@@ -59,6 +59,12 @@ ar_identity_svid_dir (const struct ar_identity *identity)
   return identity->svid_dir;
 }
 
+const char *
+ar_identity_spiffe_id (const struct ar_identity *identity)
+{
+  return identity->spiffe_id;
+}
+
 const struct ar_spiffe_svid *
 ar_identity_svid (const struct ar_identity *identity)
 {
@@ -146,9 +152,8 @@ check_template_annotations (const struct ar_config *config, const char *id_templ
 }
 
 static int
-add_env (struct ar_config *config, const char *svid_dir)
+add_env (struct ar_process *process, const char *svid_dir)
 {
-  struct ar_process *process = config->process;
   size_t n = ar_strv_len (process->env);
   char **env = realloc (process->env, sizeof (char *) * (n + 2));
 
@@ -158,6 +163,14 @@ add_env (struct ar_config *config, const char *svid_dir)
   env[n + 1] = NULL;
   process->env = env;
   return 0;
+}
+
+static char *
+absolute_path (const char *path)
+{
+  cleanup_free char *cwd = getcwd (NULL, 0);
+
+  return cwd != NULL ? ar_xasprintf ("%s/%s", cwd, path) : ar_xstrdup (path);
 }
 
 /* Splits the selectors of AR_IDENTITY_ANNOTATION_DELEGATED at commas. */
@@ -243,13 +256,12 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   if (ca_dir == NULL && endpoint == NULL)
     endpoint = getenv (AR_SPIFFE_ENDPOINT_ENV);
   if (ca_dir == NULL && endpoint == NULL)
-    {
-      ar_warn ("annotation %s requests a SPIFFE identity, but neither %s names a CA folder nor %s (or %s) a SPIRE "
-               "agent; the container gets no identity",
-               AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA, AR_IDENTITY_ANNOTATION_WORKLOAD_API,
-               AR_SPIFFE_ENDPOINT_ENV);
-      return 0;
-    }
+    return ar_make_error (err, 0,
+                          "annotation %s requests a SPIFFE identity, but nothing names a source of SVIDs; set %s to "
+                          "a CA folder made by `agentrun ca init`, or %s (or %s in the runtime's environment) to a "
+                          "SPIRE agent's socket",
+                          AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA,
+                          AR_IDENTITY_ANNOTATION_WORKLOAD_API, AR_SPIFFE_ENDPOINT_ENV);
   if (config->process == NULL)
     return 0;
   if (!config->linux_config.namespaces[AR_NS_MOUNT].present)
@@ -288,12 +300,12 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
     ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &identity->spiffe_id, err);
   json_decref (policy);
   if (ret == 0 && ca_dir != NULL)
-    identity->ca_dir = ar_xstrdup (ca_dir);
+    identity->ca_dir = ca_dir[0] == '/' ? ar_xstrdup (ca_dir) : absolute_path (ca_dir);
   else if (ret == 0)
     ret = set_agent_source (config, endpoint, identity, err);
   if (ret == 0)
     ret = ar_identity_fetch (identity, &identity->svid, err);
-  if (ret == 0 && add_env (config, identity->svid_dir) < 0)
+  if (ret == 0 && add_env (config->process, identity->svid_dir) < 0)
     ret = ar_make_error (err, ENOMEM, "cannot add %s to process.env", AR_IDENTITY_ENV);
   if (ret < 0)
     {
@@ -307,7 +319,35 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
 }
 
 int
-ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid,
+ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err)
+{
+  const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
+  const char *svid_dir;
+  json_error_t json_err;
+  json_t *policy;
+  int ret = 0;
+
+  if (policy_text == NULL)
+    return 0;
+  for (size_t i = 0; process->env != NULL && process->env[i] != NULL; i++)
+    if (ar_str_has_prefix (process->env[i], AR_IDENTITY_ENV "="))
+      return 0;
+
+  policy = json_loads (policy_text, 0, &json_err);
+  svid_dir = json_string_value (json_object_get (policy, "svid_dir"));
+  if (svid_dir == NULL)
+    {
+      json_decref (policy);
+      return ar_make_error (err, 0, "annotation %s: expected an svid_dir", AR_IDENTITY_ANNOTATION_POLICY);
+    }
+  if (add_env (process, svid_dir) < 0)
+    ret = ar_make_error (err, ENOMEM, "cannot add %s to the process's environment", AR_IDENTITY_ENV);
+  json_decref (policy);
+  return ret;
+}
+
+int
+ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid, int *dir_fd_out,
                      ar_error_t *err)
 {
   cleanup_close int root_fd = open (rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -335,8 +375,6 @@ ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid
   if (ret < 0)
     return ar_error_wrap (err, "in the container's `%s`", identity->svid_dir);
 
-  /* TODO: renew the SVIDs at half their lifetime while the container runs,
-   * in a keeper module: ar_identity_fetch, then ar_spiffe_svid_write into
-   * this folder.  Today they are written once and expire. */
+  *dir_fd_out = ar_steal_fd (dir_fd);
   return 0;
 }

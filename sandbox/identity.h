@@ -1,6 +1,7 @@
 /* A SPIFFE identity for the container: minted by the runtime before the
- * container process starts, from the policy's annotations, and written by
- * the container process into a tmpfs inside the rootfs. */
+ * container process starts, from the policy's annotations, written by
+ * the container process into a tmpfs inside the rootfs, and renewed by
+ * the keeper (identity_rotation.c) while the container runs. */
 #ifndef AGENTRUN_IDENTITY_H
 #define AGENTRUN_IDENTITY_H
 
@@ -29,16 +30,17 @@ struct ar_spiffe_svid;
 #define AR_IDENTITY_ENV "AGENTRUN_SVID_DIR"
 
 struct ar_identity;
+struct ar_spiffe_svid;
 
 /* Reads the identity annotations of config and, when there is an identity
  * policy, mints the container's SVIDs with the local CA or fetches them
  * from a SPIRE agent, and adds AR_IDENTITY_ENV to process.env.  The agent
  * is the one of AR_IDENTITY_ANNOTATION_WORKLOAD_API or, without a CA
  * folder, of SPIFFE_ENDPOINT_SOCKET in the runtime's environment.  *out is
- * NULL without an identity policy or without process, and also when
- * nothing names a CA folder or an agent, which logs a warning.  Fails, so
- * that the container does not start, when the policy or the ID is invalid,
- * or the CA is missing, expired or of another trust domain.  It also fails
+ * NULL without an identity policy or without process.  Fails, so that the
+ * container does not start, when nothing names a CA folder or an agent,
+ * when the policy or the ID is invalid, or when the CA is missing, expired
+ * or of another trust domain.  It also fails
  * when the agent cannot be reached, returns an error, or issues an SVID for
  * another ID. */
 int ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
@@ -46,8 +48,9 @@ int ar_identity_prepare (struct ar_config *config, const char *container_id, str
 
 /* Mounts a tmpfs at the identity's folder inside rootfs and writes the
  * SVID files there, owned by uid:gid.  Runs in the container process,
- * in its mount namespace, before pivot_root. */
-int ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid,
+ * in its mount namespace, before pivot_root.  *dir_fd_out receives a
+ * descriptor of the tmpfs's root folder, for the keeper's renewals. */
+int ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid_t uid, gid_t gid, int *dir_fd_out,
                          ar_error_t *err);
 
 /* Mints or fetches a new set of SVIDs from the identity's source, for the
@@ -61,6 +64,13 @@ const char *ar_identity_svid_dir (const struct ar_identity *identity);
 
 /* The SVIDs that ar_identity_prepare minted or fetched. */
 const struct ar_spiffe_svid *ar_identity_svid (const struct ar_identity *identity);
+
+const char *ar_identity_spiffe_id (const struct ar_identity *identity);
+
+/* Adds AR_IDENTITY_ENV to the environment of a process that `exec` starts
+ * in a container of config, when the container has an identity policy
+ * and process does not set the variable itself. */
+int ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err);
 
 void ar_identity_free (struct ar_identity *identity);
 

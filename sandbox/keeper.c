@@ -263,8 +263,8 @@ keeper_main (const struct ar_keeper_context *context, int ready_fd, int pidfd)
       close (devnull);
     }
   {
-    int keep[] = { ready_fd, pidfd, ar_log_fd (), context->seccomp_listener };
-    close_other_fds (keep, 4);
+    int keep[] = { ready_fd, pidfd, ar_log_fd (), context->seccomp_listener, context->identity_dir_fd };
+    close_other_fds (keep, sizeof (keep) / sizeof (keep[0]));
   }
 
   keeper.audit_destination = ar_config_annotation (context->config, AR_POLICY_ANNOTATION_AUDIT);

@@ -36,6 +36,7 @@ struct ar_keeper_context
   struct ar_egress_policy *egress;    /* NULL without a network policy */
   const struct ar_identity *identity; /* NULL without an identity */
   int seccomp_listener;               /* audit mode's seccomp notifications, or -1 */
+  int identity_dir_fd;                /* root of the SVID tmpfs in the container, or -1 */
 };
 
 struct ar_keeper;

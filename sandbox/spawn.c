@@ -41,6 +41,7 @@ enum sync_type
   SYNC_SECCOMP_FD,    /* container -> runtime: the seccomp listener fd rides along */
   SYNC_PID,           /* container -> runtime: errno_value is the pid of the real container
                          process, forked into a new pid namespace of a joined user namespace */
+  SYNC_IDENTITY_DIR,  /* container -> runtime: the fd of the SVID tmpfs's root rides along */
 };
 
 struct sync_message
@@ -657,9 +658,18 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
 
   /* ar_identity_prepare made sure that a container with an identity has a
    * mount namespace and a process. */
-  if (req->identity != NULL
-      && ar_identity_install (req->identity, req->rootfs, process->user.uid, process->user.gid, err) < 0)
-    return -1;
+  if (req->identity != NULL)
+    {
+      cleanup_close int svid_dir_fd = -1;
+      int ret;
+
+      if (ar_identity_install (req->identity, req->rootfs, process->user.uid, process->user.gid, &svid_dir_fd,
+                               err) < 0)
+        return -1;
+      ret = sync_send_fd (ctx->sync_fd, SYNC_IDENTITY_DIR, svid_dir_fd);
+      if (ret < 0)
+        return ar_make_error (err, -ret, "cannot pass the SVID folder's fd to the runtime");
+    }
 
   if (config->hooks[AR_HOOK_PRESTART].n_hooks > 0 || config->hooks[AR_HOOK_CREATE_RUNTIME].n_hooks > 0)
     {
@@ -838,6 +848,15 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t *pid
             return -1;
           if (req->on_seccomp_notice)
             audit_listener = ar_steal_fd (attached_fd);
+          break;
+
+        case SYNC_IDENTITY_DIR:
+          if (attached_fd < 0)
+            return ar_make_error (err, EPROTO, "the container process sent no SVID folder fd");
+          if (req->keep_identity_dir == NULL)
+            return ar_make_error (err, EPROTO, "unexpected SVID folder fd from the container process");
+          if (req->keep_identity_dir (req->hooks_data, ar_steal_fd (attached_fd), err) < 0)
+            return -1;
           break;
 
         case SYNC_READY:

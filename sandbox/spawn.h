@@ -47,6 +47,10 @@ struct ar_spawn_request
    * mode): until the container process is ready, each system call that
    * stops at the filter is let through and passed here. */
   void (*on_seccomp_notice) (void *data, const struct ar_seccomp_notice *notice);
+  /* Called with a descriptor of the root of the SVID tmpfs that the
+   * container process mounted, when there is an identity; takes
+   * ownership of dir_fd. */
+  int (*keep_identity_dir) (void *data, int dir_fd, ar_error_t *err);
 
   /* `exec` into a running container: config->linux_config lists the
    * container's namespaces by path, the rootfs, hooks and exec FIFO are

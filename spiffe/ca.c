@@ -534,6 +534,7 @@ ar_spiffe_ca_mint (const struct ar_spiffe_ca *ca, const char *spiffe_id, uint64_
   not_after = ttl_seconds > (uint64_t) (ca->not_after - now) ? ca->not_after : now + (int64_t) ttl_seconds;
 
   svid->spiffe_id = ar_xstrdup (spiffe_id);
+  svid->not_before = now;
   svid->not_after = not_after;
   svid->bundle_pem = ar_xstrdup (ca->cert_pem);
   ret = generate_p256 (&key, err);

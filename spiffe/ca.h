@@ -56,8 +56,9 @@ struct ar_spiffe_svid
   char *key_pem;    /* its private key, PKCS#8 */
   char *bundle_pem; /* the CA certificate */
   char *jwt_svid;   /* the JWT-SVID, header.payload.signature */
-  int64_t not_after; /* expiry of the X509-SVID, seconds since the epoch */
-  int64_t jwt_not_after; /* expiry of the JWT-SVID, 0 without one */
+  int64_t not_before;    /* start of the X509-SVID's validity, seconds since the epoch; 0 when unknown */
+  int64_t not_after;     /* expiry of the X509-SVID, seconds since the epoch */
+  int64_t jwt_not_after; /* expiry of the JWT-SVID (its exp claim), 0 without one */
 };
 
 void ar_spiffe_svid_free (struct ar_spiffe_svid *svid);

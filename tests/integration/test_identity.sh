@@ -156,12 +156,13 @@ test_ca_errors() {
 }
 
 # Adds the identity annotations to BUNDLE: the policy JSON that `agentrun
-# policy compile` writes, and the CA folder CA_DIR.
+# policy compile` writes, with an SVID lifetime of LIFETIME seconds (600),
+# and the CA folder CA_DIR.
 add_identity_annotations() {
-  local ca_dir=$1 policy
-  policy=$(jq -nc '{trust_domain: "example.org",
+  local ca_dir=$1 lifetime=${2:-600} policy
+  policy=$(jq -nc --argjson lifetime "$lifetime" '{trust_domain: "example.org",
                     id_template: "spiffe://example.org/agent/{container_id}/{annotation:team}",
-                    svid_dir: "/run/spiffe", jwt_audiences: ["svc.example.org"], lifetime_seconds: 600}')
+                    svid_dir: "/run/spiffe", jwt_audiences: ["svc.example.org"], lifetime_seconds: $lifetime}')
   config_edit '.annotations += {"agentrun.policy.identity": $p, "agentrun.identity.ca": $ca, "team": "blue"}' \
     --arg p "$policy" --arg ca "$ca_dir"
 }
@@ -316,5 +317,182 @@ test_identity_missing_annotation_stops_create() {
   config_edit '.annotations += {"agentrun.identity.ca": $ca}' --arg ca "$ca"
   run_container --policy "$AR_TEST_DIR/policy.yaml"
   expect_failure "needs the annotation \`io.kubernetes.pod.namespace\`, which config.json does not have"
+  assert_no_leftovers "$ID"
+}
+
+test_identity_without_source_stops_create() {
+  require_ca_command
+  make_bundle
+  add_identity_annotations "$AR_TEST_DIR/ca"
+  config_edit 'del(.annotations["agentrun.identity.ca"])'
+  run_container
+  expect_failure "nothing names a source of SVIDs; set agentrun.identity.ca to a CA folder"
+  assert_contains "$ERR" "agentrun.identity.workload-api"
+  assert_no_leftovers "$ID"
+}
+
+# Prints the serial number of the X509-SVID in container CONTAINER.
+svid_serial() {
+  rt exec "$1" /bin/cat /run/spiffe/svid.pem | openssl x509 -noout -serial
+}
+
+# Prints the exp claim of the JWT-SVID in container CONTAINER.
+jwt_exp() {
+  rt exec "$1" /bin/cat /run/spiffe/jwt_svid.token | cut -d. -f2 | b64url_decode | jq .exp
+}
+
+# Waits up to TIMEOUT seconds until the X509-SVID of CONTAINER has another
+# serial number than SERIAL.
+wait_serial_change() {
+  local container=$1 serial=$2 timeout=$3 i
+  for ((i = 0; i < timeout; i++)); do
+    [ "$(svid_serial "$container")" = "$serial" ] || return 0
+    sleep 1
+  done
+  fail "the X509-SVID of $container still has $serial after ${timeout}s"
+}
+
+# Waits up to TIMEOUT seconds until FILE contains TEXT.
+wait_text() {
+  local file=$1 text=$2 timeout=$3 i
+  for ((i = 0; i < timeout * 4; i++)); do
+    grep -qF -- "$text" "$file" 2>/dev/null && return 0
+    sleep 0.25
+  done
+  fail "$file does not contain '$text' after ${timeout}s: $(cat "$file" 2>/dev/null)"
+}
+
+# Succeeds when process PID exists and is not a zombie.
+process_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# Two containers with 30-second SVIDs: the keeper of the first renews them
+# at about 15 s.  The CA of the second is away at that time, so its keeper
+# logs the failure, keeps the old files and retries until the CA is back.
+# The second runs in a user namespace whose ids are shifted by 100000, so
+# its keeper must give the files the host's uid 101000.
+test_identity_rotated_while_running() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca ca_b=$AR_TEST_DIR/ca-b id_b=$ID-b
+  local serial serial_b exp listing keeper dir=$AR_TEST_DIR/check key_before key_after started
+  mkdir -p "$dir"
+  touch "$AR_TEST_DIR/.start"
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  cp -a "$ca" "$ca_b"
+
+  make_bundle "$AR_TEST_DIR/bundle-b"
+  add_identity_annotations "$ca_b" 30
+  config_edit '.process.user = {uid: 1000, gid: 1000}
+    | .linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  # The container's root cannot create the folder in a rootfs that the
+  # host's root owns.
+  mkdir -p "$BUNDLE/rootfs/run/spiffe"
+  set_args /bin/sleep 120
+  make_bundle
+  add_identity_annotations "$ca" 30
+  config_edit '.process.user = {uid: 1000, gid: 1000}'
+  set_args /bin/sleep 120
+
+  started=$(date +%s)
+  rt_capture --log "$AR_TEST_DIR/a.log" run --detach --bundle "$BUNDLE" "$ID"
+  expect_success "run --detach"
+  rt_capture --log "$AR_TEST_DIR/b.log" run --detach --bundle "$AR_TEST_DIR/bundle-b" "$id_b"
+  expect_success "run --detach of the second container"
+  mv "$ca_b" "$ca_b.away"
+
+  serial=$(svid_serial "$ID")
+  serial_b=$(svid_serial "$id_b")
+  exp=$(jwt_exp "$ID")
+  key_before=$(rt exec "$ID" /bin/sed -n 2p /run/spiffe/svid_key.pem)
+  [ -n "$serial" ] && [ -n "$exp" ] && [ -n "$key_before" ] || fail "cannot read the first SVIDs"
+
+  keeper=$(jq -r '.keeper_pid // empty' "$AR_ROOT/$ID/state.json")
+  [ -n "$keeper" ] || fail "the state records no keeper"
+  echo "keeper $keeper: $(grep -E "^(VmRSS|RssAnon|RssFile)" "/proc/$keeper/status" | tr -s "\t\n " " ")" >&2
+
+  wait_serial_change "$ID" "$serial" 30
+  # Renewed at half the 30-second lifetime, not earlier.
+  [ $(($(date +%s) - started)) -ge 14 ] || fail "renewed after $(($(date +%s) - started)) s, before half the lifetime"
+  rt exec "$ID" /bin/cat /run/spiffe/svid.pem >"$dir/svid.pem"
+  rt exec "$ID" /bin/cat /run/spiffe/svid_bundle.pem >"$dir/bundle.pem"
+  openssl verify -CAfile "$dir/bundle.pem" "$dir/svid.pem" >/dev/null || fail "the renewed SVID does not verify"
+  [ "$(rt exec "$ID" /bin/cat /run/spiffe/svid_key.pem | openssl pkey -pubout)" = \
+    "$(openssl x509 -in "$dir/svid.pem" -noout -pubkey)" ] || fail "the renewed key does not match the SVID"
+  [ "$(jwt_exp "$ID")" -gt "$exp" ] || fail "the JWT-SVID's exp did not move past $exp"
+  listing=$(rt exec "$ID" /bin/ls -lnA /run/spiffe)
+  echo "$listing" >&2
+  assert_match "$listing" "-r-------- +1 1000 +1000 .* svid_key.pem" "svid_key.pem after renewal"
+  assert_match "$listing" "-r-------- +1 1000 +1000 .* jwt_svid.token" "jwt_svid.token after renewal"
+  assert_match "$listing" "-rw-r--r-- +1 1000 +1000 .* svid.pem" "svid.pem after renewal"
+  assert_not_contains "$listing" ".tmp" "temporary files after renewal"
+  rt_capture exec --user 2000:2000 "$ID" /bin/cat /run/spiffe/svid_key.pem
+  expect_failure "Permission denied"
+  echo "keeper $keeper after a renewal: $(grep -E "^(VmRSS|RssAnon|RssFile)" "/proc/$keeper/status" | tr -s "\t\n " " ")" >&2
+
+  # The second container kept its first SVID while its CA was away.
+  wait_text "$AR_TEST_DIR/b.log" "cannot renew the SVIDs of spiffe://example.org/agent/$id_b/blue" 20
+  assert_eq "$(svid_serial "$id_b")" "$serial_b" "serial of the second container's SVID during the failure"
+  mv "$ca_b.away" "$ca_b"
+  wait_serial_change "$id_b" "$serial_b" 15
+  wait_text "$AR_TEST_DIR/b.log" "renewed the SVIDs of spiffe://example.org/agent/$id_b/blue after" 5
+  listing=$(rt exec "$id_b" /bin/ls -lnA /run/spiffe)
+  echo "$listing" >&2
+  assert_match "$listing" "-r-------- +1 1000 +1000 .* svid_key.pem" "svid_key.pem in the user namespace"
+  assert_match "$listing" "-rw-r--r-- +1 1000 +1000 .* svid.pem" "svid.pem in the user namespace"
+
+  key_after=$(rt exec "$ID" /bin/sed -n 2p /run/spiffe/svid_key.pem)
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
+  rt_capture delete --force "$id_b"
+  expect_success "delete --force of the second container"
+  assert_no_leftovers "$ID"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    process_alive "$keeper" || break
+    sleep 0.1
+  done
+  ! process_alive "$keeper" || fail "the keeper $keeper still runs after delete"
+
+  # No key reached the host's disk: search what changed since the test began.
+  local found
+  found=$(find "$AR_ROOT" /run /tmp -xdev -type f -newer "$AR_TEST_DIR/.start" -size -1M -print0 2>/dev/null |
+    xargs -0 -r grep -lF -e "$key_before" -e "$key_after" 2>/dev/null || true)
+  [ -z "$found" ] || fail "SVID keys found on the host's disk: $found"
+}
+
+test_identity_env_in_exec() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  make_bundle
+  add_identity_annotations "$ca"
+  set_args /bin/sleep 60
+  rt_capture run --detach --bundle "$BUNDLE" "$ID"
+  expect_success "run --detach"
+
+  rt_capture exec "$ID" /bin/sh -c 'echo "dir=$AGENTRUN_SVID_DIR"'
+  expect_success "exec"
+  assert_eq "$OUT" "dir=/run/spiffe" "AGENTRUN_SVID_DIR in exec"
+
+  jq '.process | .args = ["/bin/sh", "-c", "echo dir=$AGENTRUN_SVID_DIR"] | .env = ["PATH=/bin"]' \
+    "$BUNDLE/config.json" >"$AR_TEST_DIR/process.json"
+  rt_capture exec --process "$AR_TEST_DIR/process.json" "$ID"
+  expect_success "exec --process"
+  assert_eq "$OUT" "dir=/run/spiffe" "AGENTRUN_SVID_DIR in exec --process"
+
+  rt_capture exec --env AGENTRUN_SVID_DIR=/elsewhere "$ID" /bin/sh -c 'echo "dir=$AGENTRUN_SVID_DIR"'
+  expect_success "exec --env"
+  assert_eq "$OUT" "dir=/elsewhere" "AGENTRUN_SVID_DIR that exec --env sets"
+
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
   assert_no_leftovers "$ID"
 }

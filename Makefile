@@ -6,6 +6,7 @@
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
 DATADIR ?= $(PREFIX)/share
 # podman 4.3 reads containers.conf drop-ins from /etc only.
 SYSCONFDIR ?= /etc
@@ -16,8 +17,13 @@ PKG_CONFIG ?= pkg-config
 PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables libnetfilter_log \
         libnghttp2 libprotobuf-c
 
+# agentrun links only LIGHT_PKGS; agentrun-full links them all (see
+# sandbox/binary.h).
+LIGHT_PKGS := libseccomp libcap jansson yaml-0.1
+
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+LIGHT_LIBS := $(shell $(PKG_CONFIG) --libs $(LIGHT_PKGS))
 
 VERSION := 0.1.0
 COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -46,7 +52,10 @@ LIB_SRCS := $(wildcard sandbox/oci/*.c) $(filter-out sandbox/main.c,$(wildcard s
 CLI_SRCS := $(wildcard sandbox/cli/*.c) sandbox/main.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
-DEPS := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+# The verbs that only agentrun-full has; sandbox/edition/light.c stands in.
+FULL_CLI_OBJS := sandbox/cli/ca.o
+EDITION_OBJS := sandbox/edition/light.o sandbox/edition/full.o
+DEPS := $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(EDITION_OBJS:.o=.d)
 
 # The exec trampoline: a freestanding static PIE that agentrun embeds and
 # runs from a sealed memfd as the container's last exec (see
@@ -72,7 +81,7 @@ UNIT_BINS := $(UNIT_SRCS:.c=)
 
 .PHONY: all check check-unit check-integration check-cgroup2 bench install clean
 
-all: agentrun
+all: agentrun agentrun-full
 
 # `make V=1` prints the full commands.
 Q := $(if $(V:0=),,@)
@@ -113,22 +122,33 @@ libagentrun.a: $(LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-agentrun: $(CLI_OBJS) libagentrun.a
-	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) libagentrun.a $(PKG_LIBS)
+# agentrun looks for agentrun-full beside itself, then here.
+sandbox/binary.o: ALL_CFLAGS += -DAGENTRUN_LIBEXECDIR='"$(LIBEXECDIR)/agentrun"'
 
-tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h libagentrun.a
+# The archive lets the linker take only the objects that agentrun refers
+# to: the network and identity objects stay out, and a reference to one of
+# them fails the link on the missing libraries.
+agentrun: $(CLI_OBJS) sandbox/edition/light.o libagentrun.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< libagentrun.a $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ sandbox/edition/light.o \
+	  $(filter-out $(FULL_CLI_OBJS),$(CLI_OBJS)) libagentrun.a $(LIGHT_LIBS)
+
+agentrun-full: $(CLI_OBJS) sandbox/edition/full.o libagentrun.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ sandbox/edition/full.o $(CLI_OBJS) libagentrun.a $(PKG_LIBS)
+
+tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h libagentrun.a sandbox/edition/full.o
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< sandbox/edition/full.o libagentrun.a $(PKG_LIBS)
 
 check-unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
-check-integration: agentrun
+check-integration: agentrun agentrun-full
 	@tests/integration/run.sh
 
 # Unit tests, then integration tests with real containers (needs root).
-check: agentrun $(UNIT_BINS)
+check: agentrun agentrun-full $(UNIT_BINS)
 	@tests/run.sh
 
 # The cgroup unit tests and a selection of the integration suite inside a
@@ -164,13 +184,14 @@ print-cg2-command:
 bench: agentrun
 	bench/run.sh
 
-install: agentrun
+install: agentrun agentrun-full
 	install -D -m 0755 agentrun $(DESTDIR)$(BINDIR)/agentrun
+	install -D -m 0755 agentrun-full $(DESTDIR)$(LIBEXECDIR)/agentrun/agentrun-full
 	install -D -m 0644 examples/podman/agentrun.conf \
 	        $(DESTDIR)$(SYSCONFDIR)/containers/containers.conf.d/50-agentrun.conf
 
 clean:
-	rm -f agentrun libagentrun.a $(TRAMPOLINE) $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS) $(PROTO_SRCS) \
+	rm -f agentrun agentrun-full libagentrun.a $(EDITION_OBJS) $(TRAMPOLINE) $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS) $(PROTO_SRCS) \
 	      $(PROTO_HDRS)
 
 -include $(DEPS)

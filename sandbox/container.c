@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "binary.h"
 #include "cgroup.h"
 #include "console.h"
 #include "exec_guard.h"
@@ -422,6 +423,9 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     return -1;
   if (ar_config_load_with_policies (job->bundle, o->policy_path, &job->config, err) < 0)
     return -1;
+  /* Nothing exists yet that agentrun-full would find in its way. */
+  if (!ar_full_binary && ar_config_needs_full_binary (job->config) && o->argv != NULL)
+    return ar_exec_full_binary (o->argv, err);
   if (resolve_rootfs (job->bundle, job->config, &job->rootfs, err) < 0)
     return -1;
 

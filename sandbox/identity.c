@@ -151,20 +151,6 @@ check_template_annotations (const struct ar_config *config, const char *id_templ
   return 0;
 }
 
-static int
-add_env (struct ar_process *process, const char *svid_dir)
-{
-  size_t n = ar_strv_len (process->env);
-  char **env = realloc (process->env, sizeof (char *) * (n + 2));
-
-  if (env == NULL)
-    return -ENOMEM;
-  env[n] = ar_xasprintf ("%s=%s", AR_IDENTITY_ENV, svid_dir);
-  env[n + 1] = NULL;
-  process->env = env;
-  return 0;
-}
-
 static char *
 absolute_path (const char *path)
 {
@@ -305,7 +291,7 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
     ret = set_agent_source (config, endpoint, identity, err);
   if (ret == 0)
     ret = ar_identity_fetch (identity, &identity->svid, err);
-  if (ret == 0 && add_env (config->process, identity->svid_dir) < 0)
+  if (ret == 0 && ar_identity_add_env (config->process, identity->svid_dir) < 0)
     ret = ar_make_error (err, ENOMEM, "cannot add %s to process.env", AR_IDENTITY_ENV);
   if (ret < 0)
     {
@@ -316,34 +302,6 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, identity->spiffe_id, identity->svid_dir);
   *out = identity;
   return 0;
-}
-
-int
-ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err)
-{
-  const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
-  const char *svid_dir;
-  json_error_t json_err;
-  json_t *policy;
-  int ret = 0;
-
-  if (policy_text == NULL)
-    return 0;
-  for (size_t i = 0; process->env != NULL && process->env[i] != NULL; i++)
-    if (ar_str_has_prefix (process->env[i], AR_IDENTITY_ENV "="))
-      return 0;
-
-  policy = json_loads (policy_text, 0, &json_err);
-  svid_dir = json_string_value (json_object_get (policy, "svid_dir"));
-  if (svid_dir == NULL)
-    {
-      json_decref (policy);
-      return ar_make_error (err, 0, "annotation %s: expected an svid_dir", AR_IDENTITY_ANNOTATION_POLICY);
-    }
-  if (add_env (process, svid_dir) < 0)
-    ret = ar_make_error (err, ENOMEM, "cannot add %s to the process's environment", AR_IDENTITY_ENV);
-  json_decref (policy);
-  return ret;
 }
 
 int

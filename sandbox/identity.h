@@ -67,6 +67,9 @@ const struct ar_spiffe_svid *ar_identity_svid (const struct ar_identity *identit
 
 const char *ar_identity_spiffe_id (const struct ar_identity *identity);
 
+/* Appends AR_IDENTITY_ENV=svid_dir to process->env; -ENOMEM on failure. */
+int ar_identity_add_env (struct ar_process *process, const char *svid_dir);
+
 /* Adds AR_IDENTITY_ENV to the environment of a process that `exec` starts
  * in a container of config, when the container has an identity policy
  * and process does not set the variable itself. */

@@ -1,6 +1,7 @@
 /* The keeper's modules, in start order (they stop in reverse).  A new
- * module adds its declaration and one line to the table in
- * keeper_modules.c. */
+ * module adds its declaration here and one line to the table of
+ * sandbox/edition/full.c, and also of sandbox/edition/light.c when it
+ * needs none of the libraries that only agentrun-full links. */
 #ifndef AGENTRUN_KEEPER_MODULES_H
 #define AGENTRUN_KEEPER_MODULES_H
 

@@ -1,5 +1,10 @@
-/* The table of keeper modules. */
+/* What agentrun-full has that agentrun lacks: every keeper module,
+ * those that need libcrypto, libnftables or libnl included.  See
+ * sandbox/binary.h. */
+#include "binary.h"
 #include "keeper_modules.h"
+
+const bool ar_full_binary = true;
 
 const struct ar_keeper_module *const ar_keeper_modules[] = {
   &ar_keeper_wall_clock,

@@ -13,7 +13,7 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables
+PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables ldns
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))

@@ -9,6 +9,7 @@
 #include "keeper.h"
 
 extern const struct ar_keeper_module ar_keeper_wall_clock;
+extern const struct ar_keeper_module ar_keeper_dns;
 
 extern const struct ar_keeper_module *const ar_keeper_modules[];
 extern const size_t ar_keeper_n_modules;

@@ -267,8 +267,8 @@ test_delete_leaves_nothing() {
   [ -f "$AR_ROOT/$ID/resolv.conf" ] || fail "no resolv.conf in the state folder"
   dns_rt delete --force "$ID"
   expect_success "delete --force"
-  [ ! -d "/proc/$keeper" ] || [ "$(cat "/proc/$keeper/comm" 2>/dev/null)" != agentrun-keep ] ||
-    fail "the keeper $keeper is still running"
+  [ ! -d "/proc/$keeper" ] || [ "$(awk '{print $3}' "/proc/$keeper/stat" 2>/dev/null)" = Z ] ||
+    fail "the keeper $keeper runs on after delete"
   if ip netns exec "$ID-c" ss -Hlun | grep -q '127.0.0.53:53'; then
     fail "127.0.0.53:53 still listens after delete"
   fi
@@ -305,7 +305,7 @@ test_coding_agent_example_policy() {
   config_edit '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")]
       + [{type: "network", path: $path}]
     | .annotations["agentrun.network.dns-upstream"] = $upstream
-    | .root.readonly = false' \
+    | .process.capabilities = {bounding: [], effective: [], inheritable: [], permitted: [], ambient: []}' \
     --arg path "/run/netns/$ID-c" --arg upstream "$DNS_UPSTREAM"
   mkdir -p "$BUNDLE/rootfs/workspace" "$BUNDLE/rootfs/home/agent/.ssh"
   sed "s|events: log|events: $AR_TEST_DIR/events.jsonl|" "$AR_REPO/examples/policies/coding-agent.yaml" \

@@ -237,6 +237,19 @@ test_sets_and_ttl_floor() {
   ruleset=$(ip netns exec "$ID-c" nft list table inet agentrun)
   assert_contains "$ruleset" "ip daddr @d4_0 tcp dport 8080 accept" "the IPv4 rule of the domain rule"
   assert_contains "$ruleset" "ip6 daddr @d6_0 tcp dport 8080 accept" "the IPv6 rule of the domain rule"
+  # Over TCP, from the container's namespace: the allowed name is answered
+  # and fills the set; another is refused.
+  local tcp
+  tcp=$(ip netns exec "$ID-c" /usr/bin/python3 -c '
+import sys
+from dnslib import DNSRecord
+for name in sys.argv[1:]:
+    reply = DNSRecord.parse(DNSRecord.question(name, "AAAA").send("127.0.0.53", 53, tcp=True, timeout=5))
+    print(name, reply.header.rcode, " ".join(str(rr.rdata) for rr in reply.rr))
+' api.allowed.test evil.test)
+  assert_contains "$tcp" "api.allowed.test 0 $DNS_SERVER6" "the AAAA answer over TCP"
+  assert_contains "$tcp" "evil.test 5" "REFUSED over TCP"
+  assert_contains "$(ip netns exec "$ID-c" nft list set inet agentrun d6_0)" "$DNS_SERVER6" "the IPv6 set"
   dns_rt start "$ID"
   expect_success "start"
   local i set=""
@@ -319,4 +332,16 @@ test_coding_agent_example_policy() {
   assert_contains "$OUT" "example.com 443 closed" "a name outside the policy"
   assert_contains "$OUT" "pypi.org 8080 closed" "a registry on another port"
   [ -n "$(dns_events_for example.com)" ] || fail "no dns event for example.com"
+}
+
+# A container in a network namespace of its own (only loopback) still gets
+# answers; its responder sockets and table go with the namespace.
+test_new_namespace_resolves() {
+  dns_setup
+  dns_bundle true "[$(dns_rule api.allowed.test 8080)]"
+  config_edit '.linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network"}]'
+  dns_run_script 'nslookup api.allowed.test; nslookup evil.test || true'
+  assert_contains "$OUT" "Address: $DNS_SERVER" "the answer in a new namespace"
+  assert_contains "$OUT" "REFUSED" "a refused name in a new namespace"
+  assert_no_leftovers "$ID"
 }

@@ -21,7 +21,7 @@
  * it, the first nameserver of the runtime's /etc/resolv.conf. */
 #define AR_DNS_ANNOTATION_UPSTREAM "agentrun.network.dns-upstream"
 
-/* Where the responder listens in the container's network namespace. */
+/* The responder's address in the container's network namespace. */
 #define AR_DNS_LISTEN_ADDRESS "127.0.0.53"
 
 /* How long an answered address stays in a rule's set: the record's TTL,

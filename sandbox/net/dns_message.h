@@ -12,12 +12,12 @@
 
 #include "oci/error.h"
 
-/* The longest name in presentation form with escapes ("\\DDD" per byte),
- * plus the terminating NUL. */
+/* The maximum size of a name in presentation form with escapes ("\\DDD"
+ * per byte), with the terminating NUL. */
 #define AR_DNS_NAME_MAX 1024
 
-/* The most addresses taken from one answer, and the longest CNAME chain
- * followed. */
+/* The maximum number of addresses taken from one answer, and the maximum
+ * length of a CNAME chain that is followed. */
 #define AR_DNS_MAX_ADDRESSES 64
 #define AR_DNS_MAX_CHAIN 16
 
@@ -47,7 +47,7 @@ struct ar_dns_address
   uint32_t ttl;
 };
 
-/* What an upstream answer says about the question. */
+/* The parts of an upstream answer that the responder uses. */
 struct ar_dns_answer
 {
   uint16_t id;
@@ -61,7 +61,7 @@ struct ar_dns_answer
  * question.  -EINVAL with err for anything else. */
 int ar_dns_query_parse (const uint8_t *wire, size_t len, struct ar_dns_question *question, ar_error_t *err);
 
-/* True when name (as ar_dns_question holds it) matches pattern: the same
+/* True when name (in the form of ar_dns_question.name) matches pattern: the same
  * name, or for "*.SUFFIX" any name below SUFFIX (not SUFFIX itself).
  * Case and a final dot in pattern do not matter. */
 bool ar_dns_name_matches (const char *pattern, const char *name);

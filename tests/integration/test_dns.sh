@@ -2,12 +2,12 @@
 # 127.0.0.53, forwards the names its policy allows to the upstream, and puts
 # the answered addresses into the nftables sets of the rules.
 #
-# Each test makes three network namespaces of its own: "$ID-h", the host in
-# which agentrun and the keeper run, with the test's upstream DNS server on
-# its loopback (tests/integration/dns_upstream.py); "$ID-s", a test host
-# with busybox httpd servers; and "$ID-c", which the container joins by
-# path, joined to "$ID-s" by a veth pair with addresses of 10.213.78.0/29
-# and fd7a:7200:78::/64 that exist only there.  No traffic leaves these
+# Each test makes three network namespaces of its own.  In "$ID-h", the
+# test's host, agentrun and the keeper run, with the test's upstream DNS
+# server (tests/integration/dns_upstream.py) on its loopback.  "$ID-s" is a
+# test host with busybox httpd servers.  The container joins "$ID-c" by
+# path, and a veth pair joins "$ID-c" to "$ID-s" with addresses of
+# 10.213.78.0/29 and fd7a:7200:78::/64 that exist only there.  No traffic leaves these
 # namespaces, and they are removed when the test ends.
 
 DNS_SERVER=10.213.78.1

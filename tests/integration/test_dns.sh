@@ -7,8 +7,8 @@
 # server (tests/integration/dns_upstream.py) on its loopback.  "$ID-s" is a
 # test host with busybox httpd servers.  The container joins "$ID-c" by
 # path, and a veth pair joins "$ID-c" to "$ID-s" with addresses of
-# 10.213.78.0/29 and fd7a:7200:78::/64 that exist only there.  No traffic leaves these
-# namespaces, and they are removed when the test ends.
+# 10.213.78.0/29 and fd7a:7200:78::/64 that exist only there.  No traffic
+# leaves these namespaces, and they are removed when the test ends.
 
 DNS_SERVER=10.213.78.1
 DNS_SERVER_OTHER=10.213.78.4

@@ -279,8 +279,9 @@ event_allowed (struct dns *dns)
   return true;
 }
 
-/* Writes the dns event of a name outside the policy; answer is "refused"
- * or the addresses that the upstream gave (audit mode). */
+/* Writes the dns event of a name outside the policy.  Without an answer,
+ * the name was refused; in audit mode, answer holds what the upstream
+ * returned. */
 static void
 write_event (struct dns *dns, const struct ar_dns_question *question, const struct ar_dns_answer *answer)
 {
@@ -724,7 +725,10 @@ on_timer (struct ar_keeper *keeper, int fd, uint32_t events, void *data, ar_erro
       if (!pending->used || pending->deadline_ms > now)
         continue;
       if (pending->audit_only)
-        write_event (dns, &pending->question, NULL);
+        {
+          struct ar_dns_answer none = { .rcode = AR_DNS_RCODE_SERVFAIL };
+          write_event (dns, &pending->question, &none);
+        }
       pending_fail (dns, pending);
     }
   return 0;
@@ -806,7 +810,9 @@ open_upstream (struct dns *dns, const struct ar_config *config, ar_error_t *err)
     return -1;
 
   /* Made in the keeper's namespace: queries leave from the host's side,
-   * where the container's table does not apply. */
+   * where the container's table does not apply.
+   * NOTE: all queries leave from this one socket's port, so a forged
+   * answer from the host's side has only the 16-bit query id to guess. */
   fd = socket (dns->upstream.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return ar_make_error (err, errno, "cannot create the socket to the upstream DNS server");

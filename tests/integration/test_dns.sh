@@ -250,6 +250,17 @@ for name in sys.argv[1:]:
   assert_contains "$tcp" "api.allowed.test 0 $DNS_SERVER6" "the AAAA answer over TCP"
   assert_contains "$tcp" "evil.test 5" "REFUSED over TCP"
   assert_contains "$(ip netns exec "$ID-c" nft list set inet agentrun d6_0)" "$DNS_SERVER6" "the IPv6 set"
+
+  # 200 refused names in a burst: every one is refused, but the events stop
+  # at the rate limit (bursts of 20, then 10 a second).
+  local refused events
+  refused=$(ip netns exec "$ID-c" /usr/bin/python3 -c '
+from dnslib import DNSRecord
+print(sum(DNSRecord.parse(DNSRecord.question("n%d.evil.test" % i).send("127.0.0.53", 53, timeout=5)).header.rcode == 5
+          for i in range(200)))')
+  assert_eq "$refused" 200 "REFUSED answers to 200 refused names"
+  events=$(jq -c 'select(.type == "dns")' "$AR_TEST_DIR/events.jsonl" | wc -l)
+  [ "$events" -ge 20 ] && [ "$events" -lt 120 ] || fail "expected 20 to 120 dns events for 201 refused names, got $events"
   dns_rt start "$ID"
   expect_success "start"
   local i set=""

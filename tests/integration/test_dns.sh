@@ -356,3 +356,27 @@ test_new_namespace_resolves() {
   assert_contains "$OUT" "REFUSED" "a refused name in a new namespace"
   assert_no_leftovers "$ID"
 }
+
+# podman bind-mounts its own resolv.conf on its default network; with a
+# domain rule, the container sees the responder's.  podman, CNI and the
+# keeper run in a network namespace of the test (setup_podman_netns), the
+# upstream is a loopback port there, and only a refused name is looked up.
+test_podman_resolv_conf() {
+  [ "$(basename "$RUNTIME")" = agentrun ] || skip "the DNS responder is agentrun's own"
+  # setup_podman_netns and the podman helpers.
+  # shellcheck source=tests/integration/test_podman_network.sh
+  . "$AR_REPO/tests/integration/test_podman_network.sh"
+  setup_podman_netns
+  setup_podman
+  local policy
+  policy=$(jq -nc --argjson egress "[$(dns_rule api.allowed.test 8080)]" \
+    '{mode: "allowlist", enforce: true, egress: $egress, ingress: []}')
+  # podman reads --annotation as CSV, so the JSON goes in a quoted field.
+  podman_capture run --rm --pull never --cgroup-parent "/$ID" --cap-drop NET_RAW,NET_ADMIN \
+    --annotation "\"agentrun.policy.network=${policy//\"/\"\"}\"" --annotation agentrun.network.dns-upstream=127.0.0.1:9 \
+    localhost/busybox sh -c 'cat /etc/resolv.conf; nslookup evil.test || true'
+  expect_success "podman run with a domain rule"
+  assert_contains "$OUT" "nameserver 127.0.0.53" "the container's resolv.conf"
+  assert_not_contains "$OUT" "search dns.podman" "podman's resolv.conf"
+  assert_contains "$OUT" "REFUSED" "a refused name"
+}

@@ -37,6 +37,9 @@
 #define DNS_EVENT_BURST 20
 /* The largest DNS message over TCP. */
 #define DNS_MAX_MESSAGE 65535
+/* Set elements whose timeout the responder remembers, so that answers
+ * repeated within half the timeout cost no nftables transaction. */
+#define DNS_MAX_SET_ENTRIES 1024
 
 bool
 ar_dns_wanted (const struct ar_egress_policy *egress)
@@ -207,6 +210,17 @@ struct pending
   size_t query_len;
 };
 
+/* An address that the responder has put into the set of a rule, and
+ * when its timeout ends (CLOCK_MONOTONIC, in ms). */
+struct set_entry
+{
+  bool used;
+  size_t rule;
+  int family;
+  unsigned char addr[16];
+  uint64_t expires_ms;
+};
+
 struct dns
 {
   const struct ar_egress_policy *egress;
@@ -222,6 +236,7 @@ struct dns
   struct nft_ctx *nft;
   struct pending pending[DNS_MAX_PENDING];
   struct connection connections[DNS_MAX_CONNECTIONS];
+  struct set_entry set_entries[DNS_MAX_SET_ENTRIES];
   double event_tokens;
   uint64_t event_refill_ms;
   unsigned long events_suppressed;
@@ -422,16 +437,51 @@ run_nft (struct dns *dns, const char *command, ar_error_t *err)
   return ret;
 }
 
+/* Returns whether address stays in the set of rule for more than half of
+ * timeout (in seconds); if not, records that it stays for timeout from
+ * now on, since the caller adds it again. */
+static bool
+set_entry_fresh (struct dns *dns, size_t rule, const struct ar_dns_address *address, uint32_t timeout)
+{
+  uint64_t now = now_ms ();
+  struct set_entry *slot = NULL;
+
+  for (size_t i = 0; i < DNS_MAX_SET_ENTRIES; i++)
+    {
+      struct set_entry *entry = &dns->set_entries[i];
+
+      if (entry->used && entry->rule == rule && entry->family == address->family
+          && memcmp (entry->addr, address->addr, sizeof (entry->addr)) == 0)
+        {
+          if (entry->expires_ms > now + (uint64_t) timeout * 500)
+            return true;
+          slot = entry;
+          break;
+        }
+      /* Otherwise the free entry, or the one whose timeout ends first. */
+      if (slot == NULL || (slot->used && (!entry->used || entry->expires_ms < slot->expires_ms)))
+        slot = entry;
+    }
+  slot->used = true;
+  slot->rule = rule;
+  slot->family = address->family;
+  memcpy (slot->addr, address->addr, sizeof (slot->addr));
+  slot->expires_ms = now + (uint64_t) timeout * 1000;
+  return false;
+}
+
 /* Adds the answer's addresses to the sets of every domain rule that
  * matches name, each with the timeout of its TTL.  An address that is
  * already there is deleted and added again in the same transaction, so
- * that its timeout starts anew. */
+ * that its timeout starts anew; one whose timeout has more than half of
+ * the new one left stays as it is. */
 static int
 fill_sets (struct dns *dns, const char *name, const struct ar_dns_answer *answer, ar_error_t *err)
 {
   cleanup_free char *command = NULL;
   size_t command_len = 0;
   FILE *buf;
+  int ret;
 
   if (answer->n_addresses == 0)
     return 0;
@@ -454,6 +504,8 @@ fill_sets (struct dns *dns, const char *name, const struct ar_dns_answer *answer
             timeout = AR_DNS_TTL_FLOOR;
           if (timeout > AR_DNS_TTL_CEILING)
             timeout = AR_DNS_TTL_CEILING;
+          if (set_entry_fresh (dns, r, address, timeout))
+            continue;
           ar_dns_set_name (address->family, r, set, sizeof (set));
           inet_ntop (address->family, address->addr, text, sizeof (text));
           fprintf (buf,
@@ -467,7 +519,11 @@ fill_sets (struct dns *dns, const char *name, const struct ar_dns_answer *answer
   fclose (buf);
   if (command_len == 0)
     return 0;
-  return run_nft (dns, command, err);
+  ret = run_nft (dns, command, err);
+  /* What failed may be missing from the sets: forget every entry. */
+  if (ret < 0)
+    memset (dns->set_entries, 0, sizeof (dns->set_entries));
+  return ret;
 }
 
 /* --- queries -------------------------------------------------------------- */

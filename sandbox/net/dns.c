@@ -438,8 +438,8 @@ run_nft (struct dns *dns, const char *command, ar_error_t *err)
 }
 
 /* Returns whether address stays in the set of rule for more than half of
- * timeout (in seconds); if not, records that it stays for timeout from
- * now on, since the caller adds it again. */
+ * timeout (in seconds).  When it does not, the caller adds it again, so
+ * the entry records timeout from now on. */
 static bool
 set_entry_fresh (struct dns *dns, size_t rule, const struct ar_dns_address *address, uint32_t timeout)
 {
@@ -473,8 +473,8 @@ set_entry_fresh (struct dns *dns, size_t rule, const struct ar_dns_address *addr
 /* Adds the answer's addresses to the sets of every domain rule that
  * matches name, each with the timeout of its TTL.  An address that is
  * already there is deleted and added again in the same transaction, so
- * that its timeout starts anew; one whose timeout has more than half of
- * the new one left stays as it is. */
+ * that its timeout starts anew.  An address with more than half of the
+ * new timeout left stays as it is. */
 static int
 fill_sets (struct dns *dns, const char *name, const struct ar_dns_answer *answer, ar_error_t *err)
 {

@@ -15,7 +15,7 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables libnetfilter_log \
-        libnghttp2 libprotobuf-c
+        libnghttp2 libprotobuf-c ldns
 
 # agentrun links only LIGHT_PKGS; agentrun-full links them all (see
 # sandbox/binary.h).

@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "keeper.h"
 #include "namespaces.h"
+#include "net/dns.h"
 #include "net/egress.h"
 #include "oci/audit.h"
 #include "oci/config.h"
@@ -492,6 +493,14 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   job->fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
   if (job->fifo_fd < 0)
     return ar_make_error (err, errno, "cannot open the exec fifo `%s`", fifo);
+
+  /* Domain rules: the container asks the keeper's DNS responder. */
+  if (ar_dns_wanted (job->egress) && job->config->process != NULL)
+    {
+      cleanup_free char *state_dir = ar_xasprintf ("%s/%s", o->root, o->id);
+      if (ar_dns_add_resolv_conf (job->config, state_dir, err) < 0)
+        return ar_error_wrap (err, "container `%s`", o->id);
+    }
 
   if (o->no_cgroups)
     ar_debug ("--cgroup-manager disabled: container %s gets no cgroup", o->id);

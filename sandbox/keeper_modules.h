@@ -10,6 +10,7 @@
 #include "keeper.h"
 
 extern const struct ar_keeper_module ar_keeper_wall_clock;
+extern const struct ar_keeper_module ar_keeper_dns;
 extern const struct ar_keeper_module ar_keeper_egress_events;
 extern const struct ar_keeper_module ar_keeper_syscall_events;
 extern const struct ar_keeper_module ar_keeper_identity_rotation;

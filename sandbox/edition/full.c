@@ -8,6 +8,7 @@ const bool ar_full_binary = true;
 
 const struct ar_keeper_module *const ar_keeper_modules[] = {
   &ar_keeper_wall_clock,
+  &ar_keeper_dns,
   &ar_keeper_egress_events,
   &ar_keeper_syscall_events,
   &ar_keeper_identity_rotation,

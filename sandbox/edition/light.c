@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "identity.h"
 #include "keeper_modules.h"
+#include "net/dns.h"
 #include "net/egress.h"
 #include "oci/log.h"
 
@@ -62,6 +63,20 @@ ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_c
 
 int
 ar_egress_apply_pid (struct ar_egress_policy *policy, pid_t pid, bool replace, ar_error_t *err)
+{
+  unreachable (__func__);
+}
+
+bool
+ar_dns_wanted (const struct ar_egress_policy *policy)
+{
+  if (policy != NULL)
+    unreachable (__func__);
+  return false;
+}
+
+int
+ar_dns_add_resolv_conf (struct ar_config *config, const char *state_dir, ar_error_t *err)
 {
   unreachable (__func__);
 }

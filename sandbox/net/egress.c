@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "net/dns.h"
 #include "oci/log.h"
 #include "oci/util.h"
 
@@ -385,6 +386,26 @@ append_comment (FILE *buf, const char *origin)
   fputs ("\"", buf);
 }
 
+/* The two rules of domain rule index, one per address family, matching
+ * the sets that the keeper's DNS responder fills with the addresses it
+ * resolves for the rule's names. */
+static void
+append_domain_rule (FILE *buf, const struct ar_egress_rule *rule, size_t index)
+{
+  for (int family = AF_INET; family; family = family == AF_INET ? AF_INET6 : 0)
+    {
+      char set[32];
+
+      ar_dns_set_name (family, index, set, sizeof (set));
+      fprintf (buf, "    %s daddr @%s", family == AF_INET ? "ip" : "ip6", set);
+      append_l4 (buf, rule, "dport");
+      fputs (" accept", buf);
+      if (rule->origin)
+        append_comment (buf, rule->origin);
+      fputs ("\n", buf);
+    }
+}
+
 static void
 append_egress_rule (FILE *buf, const struct ar_egress_rule *rule)
 {
@@ -449,6 +470,20 @@ ar_egress_ruleset (const struct ar_egress_policy *policy, bool replace)
            policy->enforce ? "agentrun-deny " : "agentrun-audit ", AR_EGRESS_LOG_GROUP,
            policy->enforce ? "drop" : "accept");
 
+  if (policy->mode == AR_EGRESS_MODE_ALLOWLIST)
+    for (size_t i = 0; i < policy->n_egress; i++)
+      if (policy->egress[i].domain != NULL)
+        {
+          char set4[32], set6[32];
+
+          ar_dns_set_name (AF_INET, i, set4, sizeof (set4));
+          ar_dns_set_name (AF_INET6, i, set6, sizeof (set6));
+          fprintf (buf,
+                   "  set %s {\n    type ipv4_addr\n    flags timeout\n  }\n"
+                   "  set %s {\n    type ipv6_addr\n    flags timeout\n  }\n",
+                   set4, set6);
+        }
+
   append_chain_head (buf, "output", "oif");
   if (policy->mode == AR_EGRESS_MODE_ALLOWLIST)
     for (size_t i = 0; i < policy->n_egress; i++)
@@ -466,10 +501,12 @@ ar_egress_ruleset (const struct ar_egress_policy *policy, bool replace)
     }
   if (policy->mode == AR_EGRESS_MODE_ALLOWLIST)
     for (size_t i = 0; i < policy->n_egress; i++)
-      if (policy->egress[i].domain == NULL && !rule_is_protected (policy, &policy->egress[i]))
-        append_egress_rule (buf, &policy->egress[i]);
-  /* TODO: domain rules need the DNS responder that fills nftables sets
-   * with the addresses it resolves.  Until then they open nothing. */
+      {
+        if (policy->egress[i].domain != NULL)
+          append_domain_rule (buf, &policy->egress[i], i);
+        else if (!rule_is_protected (policy, &policy->egress[i]))
+          append_egress_rule (buf, &policy->egress[i]);
+      }
   if (policy->mode == AR_EGRESS_MODE_OPEN)
     fputs ("    accept\n", buf);
   fputs ("    jump deny\n  }\n", buf);
@@ -510,10 +547,6 @@ ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_c
   if (policy->enforce && (granted & (UINT64_C (1) << CAP_NET_RAW)))
     return ar_make_error (err, EPERM, "process.capabilities: CAP_NET_RAW would let the agent bypass its network "
                           "policy with packet sockets; drop it from every capability set (podman: --cap-drop NET_RAW)");
-  for (size_t i = 0; i < policy->n_egress; i++)
-    if (policy->egress[i].domain)
-      ar_warn (FIELD ".egress[%zu]: the domain rule for `%s` is not enforced yet, so its connections are dropped",
-               i, policy->egress[i].domain);
   return 0;
 }
 

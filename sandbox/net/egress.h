@@ -5,7 +5,8 @@
  * cannot change or remove the table.
  * TODO: a new namespace has only loopback.  agentrun's own network for it
  * (a veth pair made with libnl-route-3, addresses from a configured subnet,
- * removed at delete) is still missing, as are domain rules. */
+ * removed at delete) is still missing.  Domain rules become nftables
+ * sets that the keeper's DNS responder fills (net/dns.h). */
 #ifndef AGENTRUN_NET_EGRESS_H
 #define AGENTRUN_NET_EGRESS_H
 
@@ -54,7 +55,7 @@ struct ar_egress_rule
   int family;             /* AF_INET or AF_INET6; 0 for a domain rule */
   unsigned char addr[16]; /* the network address, host bits zero */
   unsigned int prefix;
-  char *domain; /* a domain rule, not enforced yet; NULL for a cidr rule */
+  char *domain; /* a domain rule (net/dns.h); NULL for a cidr rule */
   enum ar_egress_protocol protocol;
   struct ar_egress_port_range *ports; /* none: every port */
   size_t n_ports;

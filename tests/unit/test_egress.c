@@ -183,8 +183,13 @@ test_ruleset_modes (void)
 
   CHECK (host && ar_egress_ruleset (host, true) == NULL);
 
-  /* Domain rules open nothing until the DNS responder fills sets. */
+  /* A domain rule opens the sets that the DNS responder fills, and names
+   * no host itself. */
   CHECK (domain_text && strstr (domain_text, "pypi") == NULL);
+  CHECK_CONTAINS (domain_text, "  set d4_0 {\n    type ipv4_addr\n    flags timeout\n  }\n");
+  CHECK_CONTAINS (domain_text, "  set d6_0 {\n    type ipv6_addr\n    flags timeout\n  }\n");
+  CHECK_CONTAINS (domain_text, "    ip daddr @d4_0 meta l4proto tcp accept\n");
+  CHECK_CONTAINS (domain_text, "    ip6 daddr @d6_0 meta l4proto tcp accept\n");
 
   ar_egress_policy_free (none);
   ar_egress_policy_free (open);

@@ -43,9 +43,11 @@
  * namespace open until it has read the last events.  A file renamed
  * between the write and the read is reported by its new name.  Events of the keeper itself (the SVIDs it writes) are skipped.
  *
- * Rate limits: one event per path and second, and at most
- * FILE_EVENTS_PER_SECOND events a second in all; what is cut is counted
- * in a warning. */
+ * Rate limits: once a file has had its event, an ignore mark stops its
+ * further FAN_MODIFY events (up to MAX_IGNORED_FILES files), so only its
+ * next close after a write is seen again.  Then one event per path and
+ * second, and at most FILE_EVENTS_PER_SECOND events a second in all;
+ * what is cut is counted in a warning. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +75,10 @@
 #define RECENT_SLOTS 64
 #define FILE_EVENTS_PER_SECOND 20
 #define DELETED_SUFFIX " (deleted)"
+/* The most files whose further writes are ignored: each ignore mark
+ * keeps an inode in memory and counts against the host's
+ * fs.fanotify.max_user_marks. */
+#define MAX_IGNORED_FILES 1024
 
 struct recent_path
 {
@@ -94,6 +100,7 @@ struct file_events
   unsigned int in_window;
   unsigned long dropped;
   size_t n_marks;
+  size_t n_ignored;
 };
 
 static bool
@@ -209,6 +216,22 @@ report_write (struct file_events *events, int fd)
     ar_keeper_event (events->keeper, event);
 }
 
+/* Stops the FAN_MODIFY events of the file fd, which has had its event:
+ * each write() would make one otherwise.  Its next close after a write
+ * still makes a FAN_CLOSE_WRITE event. */
+static void
+ignore_further_writes (struct file_events *events, int fd)
+{
+  if (events->n_ignored >= MAX_IGNORED_FILES)
+    return;
+  /* FAN_MARK_IGNORED_SURV_MODIFY: without it, the next write would clear
+   * the ignore mask at once. */
+  if (fanotify_mark (events->fanotify_fd, FAN_MARK_ADD | FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORED_SURV_MODIFY,
+                     FAN_MODIFY, fd, NULL)
+      == 0)
+    events->n_ignored++;
+}
+
 static int
 on_fanotify (struct ar_keeper *keeper, int fd, uint32_t ready, void *data, ar_error_t *err)
 {
@@ -246,6 +269,8 @@ on_fanotify (struct ar_keeper *keeper, int fd, uint32_t ready, void *data, ar_er
             continue;
           if (meta->pid != events->self)
             report_write (events, meta->fd);
+          if (meta->mask & FAN_MODIFY)
+            ignore_further_writes (events, meta->fd);
           close (meta->fd);
         }
     }

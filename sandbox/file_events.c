@@ -1,8 +1,8 @@
 /* The keeper module that reports, in audit mode, the writes that the
- * policy's filesystem section would stop in enforce mode: writes outside
- * its writable places while the root is meant to be read-only, and writes
- * in read-only or denied paths (which audit mode leaves writable and
- * visible).  Each becomes a `file` event.
+ * policy's filesystem section would stop in enforce mode.  These are
+ * writes outside its writable places while the root is meant to be
+ * read-only, and writes in read-only or denied paths, which audit mode
+ * leaves writable and visible.  Each becomes a `file` event.
  *
  * It watches the container's mounts with fanotify, from the keeper, which
  * stays in the host's mount namespace:
@@ -22,7 +22,7 @@
  *   names no mount (two bind mounts of one filesystem would be confused)
  *   and overlayfs, podman's root, cannot decode handles without its
  *   nfs_export option.  The kernel opens these descriptors read-only and
- *   non-blocking (a FIFO then does not block the keeper).
+ *   non-blocking, so that opening a FIFO cannot block the keeper.
  *
  * Resolving the container's paths from the host is where a container
  * could mislead the keeper: /proc/PID/root/etc followed by the kernel
@@ -41,7 +41,8 @@
  * That name is the container's only while its mount namespace lives (a
  * detached mount is named from its own root), so the keeper holds the
  * namespace open until it has read the last events.  A file renamed
- * between the write and the read is reported by its new name.  Events of the keeper itself (the SVIDs it writes) are skipped.
+ * between the write and the read is reported by its new name.  The
+ * keeper's own writes are skipped.
  *
  * Rate limits: once a file has had its event, an ignore mark stops its
  * further FAN_MODIFY events (up to MAX_IGNORED_FILES files), so only its
@@ -75,8 +76,8 @@
 #define RECENT_SLOTS 64
 #define FILE_EVENTS_PER_SECOND 20
 #define DELETED_SUFFIX " (deleted)"
-/* The most files whose further writes are ignored: each ignore mark
- * keeps an inode in memory and counts against the host's
+/* The maximum number of files whose further writes are ignored.  Each
+ * ignore mark keeps an inode in memory and counts against the host's
  * fs.fanotify.max_user_marks. */
 #define MAX_IGNORED_FILES 1024
 
@@ -92,7 +93,7 @@ struct file_events
   struct ar_file_rules *rules;
   int fanotify_fd;
   char *root_name; /* the container's root as the kernel names it here */
-  int mount_ns_fd;  /* holds the container's mounts attached */
+  int mount_ns_fd;  /* keeps the container's mounts attached */
   pid_t self;
   struct recent_path recent[RECENT_SLOTS];
   size_t next_slot;
@@ -122,6 +123,17 @@ path_hash (const char *path)
   return hash;
 }
 
+/* Logs how many events the rate limit cut since the last warning. */
+static void
+warn_dropped (struct file_events *events)
+{
+  if (events->dropped == 0)
+    return;
+  ar_warn ("container %s: %lu writes that the policy would stop came faster than %d a second and have no event",
+           ar_keeper_context (events->keeper)->id, events->dropped, FILE_EVENTS_PER_SECOND);
+  events->dropped = 0;
+}
+
 /* Returns whether an event for path may be written now, and counts it. */
 static bool
 rate_allows (struct file_events *events, const char *path)
@@ -136,13 +148,9 @@ rate_allows (struct file_events *events, const char *path)
 
   if (now.tv_sec != events->window)
     {
-      if (events->dropped > 0)
-        ar_warn ("container %s: %lu writes that the policy would stop came faster than %d a second and have no "
-                 "event",
-                 ar_keeper_context (events->keeper)->id, events->dropped, FILE_EVENTS_PER_SECOND);
+      warn_dropped (events);
       events->window = now.tv_sec;
       events->in_window = 0;
-      events->dropped = 0;
     }
   if (events->in_window >= FILE_EVENTS_PER_SECOND)
     {
@@ -155,7 +163,7 @@ rate_allows (struct file_events *events, const char *path)
   return true;
 }
 
-/* The kernel's name for fd, or NULL. */
+/* Returns the kernel's name for fd, or NULL. */
 static char *
 fd_name (int fd)
 {
@@ -171,8 +179,8 @@ fd_name (int fd)
   return ar_xstrdup (buf);
 }
 
-/* The path of the event's file as the container sees it, or NULL when it
- * lies outside the container's root. */
+/* Returns the path of the event's file in the container, or NULL when
+ * it lies outside the container's root. */
 static char *
 container_path (struct file_events *events, int fd)
 {
@@ -183,8 +191,8 @@ container_path (struct file_events *events, int fd)
 
   if (name == NULL || name[0] != '/')
     return NULL;
-  /* A deleted file's name ends in " (deleted)"; a file may also be named
-   * so, which its link count tells apart. */
+  /* A deleted file's name ends in " (deleted)".  A file may also be
+   * named so, which only its link count shows. */
   len = strlen (name);
   if (len > strlen (DELETED_SUFFIX) && strcmp (name + len - strlen (DELETED_SUFFIX), DELETED_SUFFIX) == 0
       && fstat (fd, &st) == 0 && st.st_nlink == 0)
@@ -471,12 +479,22 @@ watch_mounts (struct file_events *events, ar_error_t *err)
   events->fanotify_fd = fanotify_init (FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
                                        O_RDONLY | O_NONBLOCK | O_LARGEFILE | O_CLOEXEC);
   if (events->fanotify_fd < 0)
-    return ar_make_error (err, errno, "cannot create a fanotify group (Linux 2.6.37 or later, with "
-                                      "CONFIG_FANOTIFY, as root)");
+    return ar_make_error (err, errno, "cannot create a fanotify group: the keeper needs a kernel with "
+                                      "CONFIG_FANOTIFY and CAP_SYS_ADMIN");
 
+  /* A mount that cannot be watched (one hidden under a later mount, say)
+   * costs its events, not the container. */
   while (getline (&line, &size, mountinfo) > 0)
-    if (mark_mount (events, root_fd, line, err) < 0)
-      return -1;
+    {
+      cleanup_error ar_error_t mark_err = NULL;
+
+      if (mark_mount (events, root_fd, line, &mark_err) < 0)
+        {
+          cleanup_free char *msg = ar_error_format (mark_err);
+          ar_warn ("container %s: writes that the policy would stop have no events on one mount: %s", context->id,
+                   msg);
+        }
+    }
   return 0;
 }
 
@@ -491,11 +509,27 @@ file_events_start (struct ar_keeper *keeper, void **data, ar_error_t *err)
   events->fanotify_fd = -1;
   events->mount_ns_fd = -1;
   events->self = getpid ();
-  if (ar_file_rules_parse (text, &events->rules, err) < 0 || watch_mounts (events, err) < 0)
+  if (ar_file_rules_parse (text, &events->rules, err) < 0)
     {
       close_events (events);
       return -1;
     }
+
+  /* Audit mode stops nothing, so a keeper that cannot watch (without
+   * fanotify, or without CAP_SYS_ADMIN) does not stop the container
+   * either.  A warning logs why its writes have no events. */
+  {
+    cleanup_error ar_error_t watch_err = NULL;
+
+    if (watch_mounts (events, &watch_err) < 0)
+      {
+        cleanup_free char *msg = ar_error_format (watch_err);
+        ar_warn ("container %s: writes that the policy would stop have no events: %s", context->id, msg);
+        close_events (events);
+        *data = NULL;
+        return 0;
+      }
+  }
   if (events->n_marks == 0)
     {
       /* Every writable mount lies in a writable place. */
@@ -524,6 +558,7 @@ file_events_stop (struct ar_keeper *keeper, void *data)
   /* The kernel queued every write before the container process exited:
    * report those the loop has not read yet. */
   on_fanotify (keeper, events->fanotify_fd, EPOLLIN, events, &err);
+  warn_dropped (events);
   ar_keeper_unwatch (keeper, events->fanotify_fd);
   close_events (events);
 }

@@ -13,7 +13,8 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables libnetfilter_log
+PKGS := libseccomp libcap jansson libnl-3.0 libnl-route-3.0 yaml-0.1 libcrypto libnftables libnetfilter_log \
+        libnghttp2 libprotobuf-c
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
@@ -32,8 +33,16 @@ ALL_CFLAGS := -std=gnu11 $(WARNINGS) $(HARDENING) $(CFLAGS) -Isandbox -I. $(PKG_
               -DAGENTRUN_VERSION='"$(VERSION)"' -DAGENTRUN_COMMIT='"$(COMMIT)"'
 ALL_LDFLAGS := $(LDHARDENING) $(LDFLAGS)
 
+# The SPIRE agent's gRPC messages: protoc-c generates their C code from
+# spiffe/proto/*.proto at build time; the generated files are not in git.
+PROTOC_C ?= protoc-c
+PROTOS := $(wildcard spiffe/proto/*.proto)
+PROTO_SRCS := $(PROTOS:.proto=.pb-c.c)
+PROTO_HDRS := $(PROTOS:.proto=.pb-c.h)
+
 LIB_SRCS := $(wildcard sandbox/oci/*.c) $(filter-out sandbox/main.c,$(wildcard sandbox/*.c)) \
-            $(wildcard sandbox/net/*.c) $(wildcard policy/*.c) $(wildcard spiffe/*.c)
+            $(wildcard sandbox/net/*.c) $(wildcard policy/*.c) $(wildcard spiffe/*.c) \
+            $(filter-out $(PROTO_SRCS),$(wildcard spiffe/proto/*.c)) $(PROTO_SRCS)
 CLI_SRCS := $(wildcard sandbox/cli/*.c) sandbox/main.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 CLI_OBJS := $(CLI_SRCS:.c=.o)
@@ -76,6 +85,19 @@ policy/%.o tests/unit/test_policy%: ALL_CFLAGS := $(subst -Isandbox ,-iquote san
 %.o: %.c
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# One run writes the .c and the .h; the .c stands for both.
+spiffe/proto/%.pb-c.c: spiffe/proto/%.proto
+	@$(if $(Q),echo "  PROTOC  $@")
+	$(Q)$(PROTOC_C) --c_out=spiffe/proto -Ispiffe/proto $<
+
+spiffe/proto/%.pb-c.h: spiffe/proto/%.pb-c.c
+	@:
+
+# The clients include the generated headers, which a clean tree lacks,
+# and one generated file includes another's header.
+spiffe/workload.o spiffe/delegated.o $(PROTO_SRCS:.c=.o): $(PROTO_HDRS)
+.SECONDARY: $(PROTO_SRCS) $(PROTO_HDRS)
 
 $(TRAMPOLINE): sandbox/init/trampoline.c sandbox/init/trampoline.h
 	$(CC) $(TRAMPOLINE_CFLAGS) $(TRAMPOLINE_LDFLAGS) -o $@ $<
@@ -148,6 +170,7 @@ install: agentrun
 	        $(DESTDIR)$(SYSCONFDIR)/containers/containers.conf.d/50-agentrun.conf
 
 clean:
-	rm -f agentrun libagentrun.a $(TRAMPOLINE) $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS)
+	rm -f agentrun libagentrun.a $(TRAMPOLINE) $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS) $(PROTO_SRCS) \
+	      $(PROTO_HDRS)
 
 -include $(DEPS)

@@ -409,7 +409,12 @@ explain_identity (FILE *f, const struct ar_policy *policy)
     }
   lifetime = ar_policy_format_duration (identity->lifetime.value);
   id = ar_policy_spiffe_id (policy);
-  fprintf (f, "  - SPIFFE ID %s, where {container_id} is the container's id.\n", id);
+  if (strstr (id, "{annotation:") != NULL)
+    fprintf (f, "  - SPIFFE ID %s, where {container_id} is the container's id and {annotation:KEY} the value of its "
+             "annotation KEY (create fails without it).\n",
+             id);
+  else
+    fprintf (f, "  - SPIFFE ID %s, where {container_id} is the container's id.\n", id);
   fprintf (f, "  - Its X.509-SVID and key are written to %s; each is valid for %s and renewed before it expires.\n",
            identity->svid_dir.value, lifetime);
   if (identity->jwt_audiences.n > 0)

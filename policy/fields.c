@@ -142,7 +142,7 @@ static const struct ar_policy_field identity_fields[] = {
   { "trust_domain", AR_FIELD_STRING, offsetof (struct ar_policy_identity, trust_domain), true,
     .summary = "the SPIFFE trust domain, such as example.org" },
   { "id_template", AR_FIELD_STRING, offsetof (struct ar_policy_identity, id_template),
-    .summary = "the SPIFFE ID, with {trust_domain}, {policy} and {container_id} filled in" },
+    .summary = "the SPIFFE ID, with {trust_domain}, {policy}, {container_id} and {annotation:KEY} filled in" },
   { "svid_dir", AR_FIELD_PATH, offsetof (struct ar_policy_identity, svid_dir),
     .summary = "the folder in the container that receives the SVID files (default /run/spiffe)" },
   { "jwt_audiences", AR_FIELD_LIST, offsetof (struct ar_policy_identity, jwt_audiences),

@@ -131,6 +131,26 @@ char *ar_policy_explain (const struct ar_policy *policy);
  * frees the text. */
 char *ar_policy_diff (const struct ar_policy *old_policy, const struct ar_policy *new_policy);
 
+/* Options of ar_policy_learn. */
+struct ar_policy_learn_options
+{
+  const char *name;          /* the draft's name; NULL keeps the base's */
+  const char *events_origin; /* names the events in comments ("events.jsonl") */
+  bool collapse_domains;     /* two or more names under one parent become *.parent */
+};
+
+/* Drafts a policy, as commented YAML, that would have allowed what the
+ * audit events (JSON lines, docs/events.md) show: each system call in
+ * syscalls.allow, each connection as an egress rule (by the name that a
+ * dns event answered with its address, else by address), each looked-up
+ * name as a domain rule, each write as a writable path, and each conflict
+ * as the grant config.json asked for.  It starts from base, or from a
+ * locked-down base when base is NULL.  Fails on a line that is not a JSON
+ * object with a "type"; events that a policy cannot express are listed in
+ * the draft's header comment.  The caller frees *out. */
+int ar_policy_learn (const struct ar_policy *base, const char *events, size_t len,
+                     const struct ar_policy_learn_options *options, char **out, ar_error_t *err);
+
 /* Builds the JSON Schema (draft 2020-12) of the policy format, a new
  * reference. */
 json_t *ar_policy_schema (void);

@@ -689,10 +689,36 @@ check_id_template (struct check *c, const struct ar_policy_identity *identity)
                 p += strlen (placeholders[i]);
                 matched = true;
               }
+          if (!matched && ar_str_has_prefix (p, "{annotation:"))
+            {
+              const char *key = p + strlen ("{annotation:");
+              size_t key_len = strcspn (key, "{}");
+              cleanup_free char *name = strndup (key, key_len);
+              const char *problem = NULL;
+
+              if (name == NULL)
+                abort ();
+              if (key[key_len] != '}')
+                {
+                  error_at (c, identity->id_template.pos, "identity.id_template",
+                            "the placeholder `%.40s` has no closing `}`; write {annotation:KEY}", p);
+                  return;
+                }
+              if (ar_policy_check_annotation_key (name, &problem) < 0)
+                {
+                  error_at (c, identity->id_template.pos, "identity.id_template",
+                            "invalid annotation key `%s` in {annotation:%s}: %s", name, name, problem);
+                  return;
+                }
+              p = key + key_len + 1;
+              continue;
+            }
           if (!matched)
             {
               error_at (c, identity->id_template.pos, "identity.id_template",
-                        "unknown placeholder at `%.20s`; use {trust_domain}, {policy} or {container_id}", p);
+                        "unknown placeholder at `%.20s`; use {trust_domain}, {policy}, {container_id} or "
+                        "{annotation:KEY}",
+                        p);
               return;
             }
           continue;

@@ -448,6 +448,55 @@ ar_policy_parse_domain (const char *text, char **out, char **problem, char **war
 }
 
 int
+ar_policy_check_annotation_key (const char *key, const char **problem)
+{
+  const char *slash = strrchr (key, '/');
+  const char *name = slash != NULL ? slash + 1 : key;
+  size_t name_len = strlen (name);
+
+  if (slash != NULL)
+    {
+      size_t prefix_len = (size_t) (slash - key);
+      cleanup_free char *prefix = strndup (key, prefix_len);
+
+      if (prefix == NULL)
+        abort ();
+      if (prefix_len == 0 || prefix_len > 253)
+        {
+          *problem = "the prefix before `/` must have 1 to 253 characters";
+          return -1;
+        }
+      for (const char *label = prefix;;)
+        {
+          size_t label_len = strcspn (label, ".");
+
+          if (!valid_label (label, label_len)
+              || strspn (label, "abcdefghijklmnopqrstuvwxyz0123456789-") < label_len)
+            {
+              *problem = "the prefix before `/` must be a lowercase DNS name such as example.com";
+              return -1;
+            }
+          if (label[label_len] == '\0')
+            break;
+          label += label_len + 1;
+        }
+    }
+  if (name_len == 0 || name_len > 63)
+    {
+      *problem = "the name must have 1 to 63 characters";
+      return -1;
+    }
+  if (!isalnum ((unsigned char) name[0]) || !isalnum ((unsigned char) name[name_len - 1])
+      || strspn (name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") < name_len)
+    {
+      *problem = "the name may contain only letters, digits, '-', '_' and '.', and must start and end with a letter "
+                 "or digit";
+      return -1;
+    }
+  return 0;
+}
+
+int
 ar_policy_capability_number (const char *name)
 {
   cleanup_free char *lower = ar_xstrdup (name);

@@ -57,6 +57,12 @@ bool ar_policy_cidr_contains (const struct ar_policy_cidr *cidr, int family, con
  * whole top-level domain. */
 int ar_policy_parse_domain (const char *text, char **out, char **problem, char **warning);
 
+/* A Kubernetes annotation or label key: an optional prefix, a DNS
+ * subdomain of at most 253 characters followed by `/`, then a name of 1 to
+ * 63 letters, digits, `-`, `_` and `.` that starts and ends with a letter
+ * or digit, such as io.kubernetes.pod.namespace or example.com/team. */
+int ar_policy_check_annotation_key (const char *key, const char **problem);
+
 /* Resolves "CAP_NET_ADMIN" (any case) with libcap; returns the number or
  * -1. */
 int ar_policy_capability_number (const char *name);

@@ -1,5 +1,6 @@
-/* The container's SPIFFE identity from the local CA: the runtime side of
- * spiffe/, which handles the annotations, the rootfs and the mounts. */
+/* The container's SPIFFE identity from the local CA or a SPIRE agent: the
+ * runtime side of spiffe/, which handles the annotations, the rootfs and
+ * the mounts. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -17,11 +18,23 @@
 #include "rootfs.h"
 #include "spiffe/ca.h"
 #include "spiffe/id.h"
+#include "spiffe/workload.h"
 
 struct ar_identity
 {
   char *svid_dir; /* absolute, inside the container */
   struct ar_spiffe_svid *svid;
+
+  /* The source of the SVIDs, kept for ar_identity_fetch: the local CA of
+   * ca_dir, or else the SPIRE agent that source describes. */
+  char *spiffe_id;
+  char *trust_domain;
+  char **audiences;
+  char *ca_dir;
+  uint64_t lifetime;
+  char *endpoint;
+  char **selectors;
+  struct ar_spiffe_source source;
 };
 
 void
@@ -31,7 +44,44 @@ ar_identity_free (struct ar_identity *identity)
     return;
   free (identity->svid_dir);
   ar_spiffe_svid_free (identity->svid);
+  free (identity->spiffe_id);
+  free (identity->trust_domain);
+  ar_strv_free (identity->audiences);
+  free (identity->ca_dir);
+  free (identity->endpoint);
+  ar_strv_free (identity->selectors);
   free (identity);
+}
+
+const char *
+ar_identity_svid_dir (const struct ar_identity *identity)
+{
+  return identity->svid_dir;
+}
+
+const struct ar_spiffe_svid *
+ar_identity_svid (const struct ar_identity *identity)
+{
+  return identity->svid;
+}
+
+int
+ar_identity_fetch (const struct ar_identity *identity, struct ar_spiffe_svid **out, ar_error_t *err)
+{
+  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
+  int ret;
+
+  /* The agent chooses the lifetime; lifetime_seconds applies to the CA. */
+  if (identity->ca_dir == NULL)
+    return ar_spiffe_fetch (&identity->source, out, err);
+
+  ret = ar_spiffe_ca_load (identity->ca_dir, &ca, err);
+  if (ret < 0)
+    return ret;
+  if (strcmp (ar_spiffe_ca_trust_domain (ca), identity->trust_domain) != 0)
+    return ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
+                          identity->ca_dir, ar_spiffe_ca_trust_domain (ca), identity->trust_domain);
+  return ar_spiffe_ca_mint (ca, identity->spiffe_id, identity->lifetime, identity->audiences, out, err);
 }
 
 static const char *
@@ -66,6 +116,35 @@ lookup_placeholder (const char *name, void *user_data)
   return NULL;
 }
 
+/* Checks that config has every annotation that the template's
+ * {annotation:KEY} placeholders name, so that a missing one fails with
+ * its key and the way to set it. */
+static int
+check_template_annotations (const struct ar_config *config, const char *id_template, ar_error_t *err)
+{
+  static const char prefix[] = "{annotation:";
+
+  for (const char *p = strstr (id_template, prefix); p != NULL; p = strstr (p + 1, prefix))
+    {
+      const char *key = p + strlen (prefix);
+      size_t key_len = strcspn (key, "{}");
+      cleanup_free char *name = NULL;
+
+      if (key[key_len] != '}')
+        continue;
+      name = ar_xmalloc0 (key_len + 1);
+      memcpy (name, key, key_len);
+      if (find_annotation (config, name) == NULL)
+        return ar_make_error (err, ENOENT,
+                              "the SPIFFE ID template `%s` needs the annotation `%s`, which config.json does not "
+                              "have; add annotations[\"%s\"] (Kubernetes sets pod annotations through the CRI "
+                              "runtime; podman: --annotation %s=VALUE), or remove {annotation:%s} from the policy's "
+                              "identity.id_template",
+                              id_template, name, name, name, name);
+    }
+  return 0;
+}
+
 static int
 add_env (struct ar_config *config, const char *svid_dir)
 {
@@ -81,15 +160,71 @@ add_env (struct ar_config *config, const char *svid_dir)
   return 0;
 }
 
+/* Splits the selectors of AR_IDENTITY_ANNOTATION_DELEGATED at commas. */
+static int
+parse_selectors (const char *value, char ***out, ar_error_t *err)
+{
+  cleanup_free char *copy = ar_xstrdup (value);
+  cleanup_strv char **selectors = ar_xmalloc0 (sizeof (char *) * (strlen (value) / 2 + 2));
+  char *saveptr = NULL, *item;
+  size_t n = 0;
+
+  if (value[0] == '\0' || value[0] == ',' || value[strlen (value) - 1] == ',' || strstr (value, ",,") != NULL)
+    return ar_make_error (err, 0, "annotation %s: `%s` has an empty selector; give `true` or selectors "
+                          "TYPE:VALUE separated by commas", AR_IDENTITY_ANNOTATION_DELEGATED, value);
+  for (item = strtok_r (copy, ",", &saveptr); item != NULL; item = strtok_r (NULL, ",", &saveptr))
+    {
+      const char *colon = strchr (item, ':');
+
+      if (colon == NULL || colon == item || colon[1] == '\0')
+        return ar_make_error (err, 0, "annotation %s: selector `%s` is not of the form TYPE:VALUE, e.g. "
+                              "`unix:uid:1000`", AR_IDENTITY_ANNOTATION_DELEGATED, item);
+      selectors[n++] = ar_xstrdup (item);
+    }
+  *out = ar_steal_ptr (selectors);
+  return 0;
+}
+
+/* Describes the SPIRE agent at endpoint as the identity's source. */
+static int
+set_agent_source (const struct ar_config *config, const char *endpoint, struct ar_identity *identity,
+                  ar_error_t *err)
+{
+  const char *delegated = find_annotation (config, AR_IDENTITY_ANNOTATION_DELEGATED);
+  int ret;
+
+  identity->endpoint = ar_xstrdup (endpoint);
+  identity->source.endpoint = identity->endpoint;
+  identity->source.spiffe_id = identity->spiffe_id;
+  identity->source.audiences = identity->audiences;
+  if (delegated == NULL || strcmp (delegated, "false") == 0)
+    return 0;
+
+  identity->source.delegated = true;
+  if (strcmp (delegated, "true") == 0)
+    {
+      /* TODO: with a user namespace, the agent attests the host uid that
+       * process.user.uid maps to, so this selector does not match. */
+      identity->selectors = ar_xmalloc0 (sizeof (char *) * 2);
+      identity->selectors[0] = ar_xasprintf ("unix:uid:%u", (unsigned) config->process->user.uid);
+    }
+  else
+    {
+      ret = parse_selectors (delegated, &identity->selectors, err);
+      if (ret < 0)
+        return ret;
+    }
+  identity->source.selectors = identity->selectors;
+  return 0;
+}
+
 int
 ar_identity_prepare (struct ar_config *config, const char *container_id, struct ar_identity **out,
                      ar_error_t *err)
 {
   const char *policy_text = find_annotation (config, AR_IDENTITY_ANNOTATION_POLICY);
   const char *ca_dir = find_annotation (config, AR_IDENTITY_ANNOTATION_CA);
-  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
-  cleanup_free char *spiffe_id = NULL;
-  cleanup_free char **audiences = NULL;
+  const char *endpoint = find_annotation (config, AR_IDENTITY_ANNOTATION_WORKLOAD_API);
   struct ar_identity *identity;
   struct template_values values = { .config = config, .container_id = container_id };
   const char *id_template, *svid_dir;
@@ -102,13 +237,17 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
   *out = NULL;
   if (policy_text == NULL)
     return 0;
-  if (ca_dir == NULL)
+  if (ca_dir != NULL && endpoint != NULL)
+    return ar_make_error (err, 0, "annotations %s and %s both name a source of SVIDs; keep one",
+                          AR_IDENTITY_ANNOTATION_CA, AR_IDENTITY_ANNOTATION_WORKLOAD_API);
+  if (ca_dir == NULL && endpoint == NULL)
+    endpoint = getenv (AR_SPIFFE_ENDPOINT_ENV);
+  if (ca_dir == NULL && endpoint == NULL)
     {
-      /* TODO: fetch the SVIDs from the SPIFFE Workload API of a SPIRE agent
-       * when no local CA is named. */
-      ar_warn ("annotation %s requests a SPIFFE identity, but no %s names a CA folder; the container gets no "
-               "identity",
-               AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA);
+      ar_warn ("annotation %s requests a SPIFFE identity, but neither %s names a CA folder nor %s (or %s) a SPIRE "
+               "agent; the container gets no identity",
+               AR_IDENTITY_ANNOTATION_POLICY, AR_IDENTITY_ANNOTATION_CA, AR_IDENTITY_ANNOTATION_WORKLOAD_API,
+               AR_SPIFFE_ENDPOINT_ENV);
       return 0;
     }
   if (config->process == NULL)
@@ -136,22 +275,24 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
                             AR_IDENTITY_ANNOTATION_POLICY);
     }
 
-  audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
-  json_array_foreach (audience_list, i, item)
-    audiences[i] = (char *) json_string_value (item);
-
-  ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &spiffe_id, err);
-  if (ret == 0)
-    ret = ar_spiffe_ca_load (ca_dir, &ca, err);
-  if (ret == 0 && strcmp (ar_spiffe_ca_trust_domain (ca), values.trust_domain) != 0)
-    ret = ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
-                         ca_dir, ar_spiffe_ca_trust_domain (ca), values.trust_domain);
-
   identity = ar_xmalloc0 (sizeof *identity);
   identity->svid_dir = ar_xstrdup (svid_dir);
+  identity->trust_domain = ar_xstrdup (values.trust_domain);
+  identity->lifetime = (uint64_t) lifetime;
+  identity->audiences = ar_xmalloc0 (sizeof (char *) * (json_array_size (audience_list) + 1));
+  json_array_foreach (audience_list, i, item)
+    identity->audiences[i] = ar_xstrdup (json_string_value (item));
+
+  ret = check_template_annotations (config, id_template, err);
   if (ret == 0)
-    ret = ar_spiffe_ca_mint (ca, spiffe_id, (uint64_t) lifetime, audiences, &identity->svid, err);
+    ret = ar_spiffe_id_from_template (id_template, lookup_placeholder, &values, &identity->spiffe_id, err);
   json_decref (policy);
+  if (ret == 0 && ca_dir != NULL)
+    identity->ca_dir = ar_xstrdup (ca_dir);
+  else if (ret == 0)
+    ret = set_agent_source (config, endpoint, identity, err);
+  if (ret == 0)
+    ret = ar_identity_fetch (identity, &identity->svid, err);
   if (ret == 0 && add_env (config, identity->svid_dir) < 0)
     ret = ar_make_error (err, ENOMEM, "cannot add %s to process.env", AR_IDENTITY_ENV);
   if (ret < 0)
@@ -160,7 +301,7 @@ ar_identity_prepare (struct ar_config *config, const char *container_id, struct 
       return ar_error_wrap (err, "cannot give the container its SPIFFE identity");
     }
 
-  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, spiffe_id, identity->svid_dir);
+  ar_debug ("container %s gets SPIFFE ID %s in %s", container_id, identity->spiffe_id, identity->svid_dir);
   *out = identity;
   return 0;
 }
@@ -194,7 +335,8 @@ ar_identity_install (const struct ar_identity *identity, const char *rootfs, uid
   if (ret < 0)
     return ar_error_wrap (err, "in the container's `%s`", identity->svid_dir);
 
-  /* TODO: renew the SVIDs at half their lifetime while the container runs;
-   * today they are written once and expire after lifetime_seconds. */
+  /* TODO: renew the SVIDs at half their lifetime while the container runs,
+   * in a keeper module: ar_identity_fetch, then ar_spiffe_svid_write into
+   * this folder.  Today they are written once and expire. */
   return 0;
 }

@@ -547,6 +547,8 @@ ar_spiffe_ca_mint (const struct ar_spiffe_ca *ca, const char *spiffe_id, uint64_
   EVP_PKEY_free (key);
   if (ret == 0 && audiences != NULL && audiences[0] != NULL)
     ret = ar_spiffe_jwt_sign (ca->jwt_key, ca->jwt_kid, spiffe_id, audiences, now, not_after, &svid->jwt_svid, err);
+  if (svid->jwt_svid != NULL)
+    svid->jwt_not_after = not_after;
   if (ret < 0)
     return ar_error_wrap (err, "cannot mint SVIDs for `%s`", spiffe_id);
 

@@ -57,6 +57,7 @@ struct ar_spiffe_svid
   char *bundle_pem; /* the CA certificate */
   char *jwt_svid;   /* the JWT-SVID, header.payload.signature */
   int64_t not_after; /* expiry of the X509-SVID, seconds since the epoch */
+  int64_t jwt_not_after; /* expiry of the JWT-SVID, 0 without one */
 };
 
 void ar_spiffe_svid_free (struct ar_spiffe_svid *svid);

@@ -29,4 +29,28 @@ int ar_spiffe_jwt_bundle (EVP_PKEY *key, const char *kid, char **out, ar_error_t
 int ar_spiffe_jwt_sign (EVP_PKEY *key, const char *kid, const char *subject, char *const *audiences, int64_t issued_at,
                         int64_t expires_at, char **out, ar_error_t *err);
 
+/* Converts an X509-SVID from the DER of a SPIRE agent into svid: chain
+ * (the leaf, then intermediates) into cert_pem, the PKCS#8 key into
+ * key_pem, the bundle's certificates into bundle_pem, and the leaf's
+ * expiry into not_after.  Checks that the leaf's only URI SAN is
+ * spiffe_id and that the key matches the leaf. */
+struct ar_spiffe_svid;
+int ar_spiffe_svid_from_der (const uint8_t *chain, size_t chain_len, const uint8_t *key, size_t key_len,
+                             const uint8_t *bundle, size_t bundle_len, const char *spiffe_id,
+                             struct ar_spiffe_svid *svid, ar_error_t *err);
+
+/* Converts DER certificates, one after another, to PEM. */
+int ar_spiffe_certs_to_pem (const uint8_t *der, size_t len, char **out, ar_error_t *err);
+
+/* Checks that the JWT-SVID token's sub claim is spiffe_id and returns its
+ * exp claim in *expires_at.  Does not verify the signature: the token
+ * comes from the agent over its local socket. */
+int ar_spiffe_jwt_claims_check (const char *token, const char *spiffe_id, int64_t *expires_at, ar_error_t *err);
+
+/* The two halves of ar_spiffe_fetch (spiffe/workload.h): they fill svid
+ * from the agent at socket_path, with source's timeout already set. */
+struct ar_spiffe_source;
+int ar_spiffe_delegated_fetch (const struct ar_spiffe_source *source, const char *socket_path,
+                               struct ar_spiffe_svid *svid, ar_error_t *err);
+
 #endif

@@ -1,4 +1,4 @@
-/* `agentrun policy check|explain|compile|diff|schema`: the tools a security
+/* `agentrun policy check|explain|compile|diff|schema|learn`: the tools a security
  * team uses to write, review and try a sandbox policy. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,7 +25,11 @@ static const char policy_usage[]
       "  compile FILE             print the changes the policy makes to config.json\n"
       "      -b, --bundle DIR     apply it to DIR/config.json, listing every conflict\n"
       "  diff OLD NEW             print what changing OLD into NEW grants and takes away\n"
-      "  schema                   print the JSON Schema of the policy format\n";
+      "  schema                   print the JSON Schema of the policy format\n"
+      "  learn EVENTS             draft a policy that allows what the audit events show\n"
+      "      --base POLICY        start from POLICY (default: a locked-down base)\n"
+      "      --name NAME          name the draft NAME\n"
+      "      --collapse-domains   write *.parent for two or more names under one parent\n";
 
 static void
 print_report (const struct ar_policy_report *report, FILE *out)
@@ -286,6 +290,82 @@ policy_schema (int argc, char **argv, ar_error_t *err)
   return ar_cli_print_json (schema, err);
 }
 
+static int
+policy_learn (int argc, char **argv, ar_error_t *err)
+{
+  static const struct option long_options[] = {
+    { "base", required_argument, NULL, 'b' },
+    { "name", required_argument, NULL, 'n' },
+    { "collapse-domains", no_argument, NULL, 'c' },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+  };
+  struct ar_policy_learn_options options = { 0 };
+  cleanup_policy struct ar_policy *base = NULL;
+  struct ar_policy_report *report = NULL;
+  cleanup_free char *events = NULL;
+  cleanup_free char *draft = NULL;
+  const char *base_path = NULL;
+  size_t len = 0;
+  int c, ret;
+
+  optind = 0;
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1)
+    switch (c)
+      {
+      case 'b':
+        base_path = optarg;
+        break;
+      case 'n':
+        options.name = optarg;
+        break;
+      case 'c':
+        options.collapse_domains = true;
+        break;
+      case 'h':
+        fputs (policy_usage, stdout);
+        return 0;
+      default:
+        return ar_cli_usage_error (err, "policy learn", "unknown option `%s`", argv[optind - 1]);
+      }
+  if (argc - optind != 1)
+    return ar_cli_usage_error (err, "policy learn", "expected one EVENTS file (`-` reads standard input)");
+
+  if (base_path != NULL)
+    {
+      ret = load_checked (base_path, &base, err);
+      if (ret < 0)
+        return ret;
+    }
+  options.events_origin = strcmp (argv[optind], "-") == 0 ? "stdin" : argv[optind];
+  ret = ar_read_file (strcmp (argv[optind], "-") == 0 ? "/dev/stdin" : argv[optind], &events, &len, err);
+  if (ret < 0)
+    return ar_error_wrap (err, "cannot read the events `%s`", argv[optind]);
+
+  ret = ar_policy_learn (base, events, len, &options, &draft, err);
+  if (ret < 0)
+    return ret;
+
+  /* The draft must pass `policy check`: print its findings, and fail on an
+   * error so that a broken draft is never taken for a good one. */
+  ret = ar_policy_check_text (draft, strlen (draft), "draft.yaml", NULL, &report, err);
+  if (ret < 0)
+    return ret;
+  fputs (draft, stdout);
+  fflush (stdout);
+  print_report (report, stderr);
+  if (report->n_errors > 0)
+    {
+      ret = ar_make_error (err, EINVAL, "the draft has %zu errors; report this as a bug of `policy learn`",
+                           report->n_errors);
+      ar_policy_report_free (report);
+      return ret;
+    }
+  ar_policy_report_free (report);
+  return 0;
+}
+
 int
 ar_cli_policy (struct ar_global_options *global, int argc, char **argv, ar_error_t *err)
 {
@@ -295,7 +375,7 @@ ar_cli_policy (struct ar_global_options *global, int argc, char **argv, ar_error
     int (*fn) (int argc, char **argv, ar_error_t *err);
   } commands[] = {
     { "check", policy_check },     { "explain", policy_explain }, { "compile", policy_compile },
-    { "diff", policy_diff },       { "schema", policy_schema },
+    { "diff", policy_diff },       { "schema", policy_schema },   { "learn", policy_learn },
   };
 
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)

@@ -271,3 +271,50 @@ test_identity_other_trust_domain_stops_create() {
   expect_failure "CA .* is for trust domain \`other.org\`"
   assert_no_leftovers "$ID"
 }
+
+# Writes AR_TEST_DIR/policy.yaml: an audit-mode policy (so that the base
+# config's grants only produce events) whose ID template uses a pod
+# annotation.
+write_annotation_policy() {
+  cat >"$AR_TEST_DIR/policy.yaml" <<POLICY
+name: id-test
+version: 1
+mode: audit
+identity:
+  trust_domain: example.org
+  id_template: "spiffe://{trust_domain}/ns/{annotation:io.kubernetes.pod.namespace}/{policy}/{container_id}"
+audit:
+  events: $AR_TEST_DIR/events.jsonl
+POLICY
+}
+
+test_identity_annotation_from_policy() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca out=$AR_TEST_DIR/out
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  write_annotation_policy
+  make_bundle
+  share_dir out
+  config_edit '.annotations += {"agentrun.identity.ca": $ca, "io.kubernetes.pod.namespace": "team-a"}' \
+    --arg ca "$ca"
+  set_script 'cp "$AGENTRUN_SVID_DIR/svid.pem" /out/'
+  run_container --policy "$AR_TEST_DIR/policy.yaml"
+  expect_success "run with an annotation in the ID template"
+  assert_eq "$(openssl x509 -in "$out/svid.pem" -noout -text | grep -o 'URI:[^, ]*')" \
+    "URI:spiffe://example.org/ns/team-a/id-test/$ID" "the URI SAN"
+  assert_no_leftovers "$ID"
+}
+
+test_identity_missing_annotation_stops_create() {
+  require_ca_command
+  local ca=$AR_TEST_DIR/ca
+  rt_capture ca init --trust-domain example.org --dir "$ca"
+  expect_success "ca init"
+  write_annotation_policy
+  make_bundle
+  config_edit '.annotations += {"agentrun.identity.ca": $ca}' --arg ca "$ca"
+  run_container --policy "$AR_TEST_DIR/policy.yaml"
+  expect_failure "needs the annotation \`io.kubernetes.pod.namespace\`, which config.json does not have"
+  assert_no_leftovers "$ID"
+}

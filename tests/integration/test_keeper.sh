@@ -177,3 +177,42 @@ POLICY
   expect_success "delete --force"
   assert_no_leftovers "$ID"
 }
+
+# The learning loop: a run in audit mode records what the container did,
+# `policy learn` drafts a policy from those events, and the same bundle
+# then runs under the draft in enforce mode.
+test_learned_policy_runs_the_same_container() {
+  require_policies
+  cat >"$AR_TEST_DIR/policy.yaml" <<POLICY
+name: learn-loop
+version: 1
+description: Observes the container.
+mode: audit
+filesystem:
+  readonly_rootfs: true
+process:
+  capabilities: []
+syscalls:
+  base: default
+  deny: [sethostname]
+network:
+  mode: none
+audit:
+  events: $AR_TEST_DIR/events.jsonl
+POLICY
+  make_policy_bundle
+  set_script 'hostname learn-loop 2>/dev/null; echo ran'
+  run_container --policy "$AR_TEST_DIR/policy.yaml"
+  expect_success "run in audit mode"
+  rt_capture policy learn --name learned "$AR_TEST_DIR/events.jsonl"
+  expect_success "policy learn"
+  printf '%s\n' "$OUT" >"$AR_TEST_DIR/learned.yaml"
+  assert_contains "$OUT" "sethostname" "the learned system call"
+  rt_capture policy check "$AR_TEST_DIR/learned.yaml"
+  expect_success "policy check of the draft"
+  ID=$ID-enforce run_container --policy "$AR_TEST_DIR/learned.yaml"
+  expect_success "run under the learned policy"
+  assert_contains "$OUT" ran "the container's output"
+  assert_no_leftovers "$ID"
+  assert_no_leftovers "$ID-enforce"
+}

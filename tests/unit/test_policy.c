@@ -141,6 +141,17 @@ static const struct mistake mistakes[] = {
     "identity.id_template", "the ID must be in the trust domain" },
   { "unknown placeholder", HEADER "identity:\n  trust_domain: example.org\n  id_template: spiffe://{trust_domain}/{pod}\n", 5,
     16, "identity.id_template", "unknown placeholder at `{pod}`" },
+  { "bad annotation key: prefix", HEADER "identity:\n  trust_domain: example.org\n  id_template: "
+    "\"spiffe://{trust_domain}/{annotation:Example.com/team}\"\n", 5, 16, "identity.id_template",
+    "invalid annotation key `Example.com/team` in {annotation:Example.com/team}: the prefix before `/` must be a "
+    "lowercase DNS name" },
+  { "bad annotation key: name", HEADER "identity:\n  trust_domain: example.org\n  id_template: "
+    "\"spiffe://{trust_domain}/{annotation:-team}\"\n", 5, 16, "identity.id_template",
+    "must start and end with a letter or digit" },
+  { "bad annotation key: empty", HEADER "identity:\n  trust_domain: example.org\n  id_template: "
+    "\"spiffe://{trust_domain}/{annotation:}\"\n", 5, 16, "identity.id_template", "1 to 63 characters" },
+  { "annotation placeholder unclosed", HEADER "identity:\n  trust_domain: example.org\n  id_template: "
+    "\"spiffe://{trust_domain}/{annotation:team\"\n", 5, 16, "identity.id_template", "has no closing `}`" },
   { "bad audit destination", HEADER "audit:\n  events: syslog\n", 4, 11, "audit.events",
     "use log, stderr, or an absolute file path" },
   { "duplicate key", HEADER "process:\n  user: 1000\n  user: 1001\n", 5, 3, "", "duplicate key `user`, first set at line 4" },
@@ -196,6 +207,41 @@ test_policy_json_positions (void)
   CHECK (d != NULL && d->line == 6 && d->column == 22);
   CHECK (report->n_errors == 2);
   ar_policy_report_free (report);
+}
+
+/* Each kind of mistake in a JSON policy, at its line and column. */
+static void
+test_policy_json_mistakes_located (void)
+{
+  static const struct mistake json_mistakes[] = {
+    { "unknown field", "{\"name\": \"t\", \"version\": 1,\n \"filesystem\": {\"readonly_path\": [\"/etc\"]}}\n", 2, 17,
+      "filesystem.readonly_path", "did you mean `readonly_paths`?" },
+    { "wrong type", "{\"name\": \"t\", \"version\": 1,\n \"process\": {\"no_new_privileges\": \"true\"}}\n", 2, 35,
+      "process.no_new_privileges", "expected true or false, got a string" },
+    { "bad cidr", "{\"name\": \"t\", \"version\": 1, \"network\": {\"mode\": \"allowlist\",\n  \"egress\": [{\"cidr\": "
+      "\"10.0.0.0/33\"}]}}\n", 2, 23, "network.egress[0].cidr", "" },
+    { "bad domain", "{\"name\": \"t\", \"version\": 1, \"network\": {\"mode\": \"allowlist\",\n  \"egress\": "
+      "[{\"domain\": \"pypi.org:443\"}]}}\n", 2, 25, "network.egress[0].domain", "not a host name" },
+    { "unknown capability", "{\"name\": \"t\", \"version\": 1,\n\n \"process\": {\"capabilities\": [\"CAP_SYS_ADMN\"]}}\n", 3,
+      31, "process.capabilities[0]", "CAP_SYS_ADMIN" },
+    { "unknown syscall", "{\"name\": \"t\", \"version\": 1,\n \"syscalls\": {\"allow\": [\"read\", \"opne\"]}}\n", 2, 33,
+      "syscalls.allow[1]", "" },
+  };
+
+  for (size_t i = 0; i < sizeof (json_mistakes) / sizeof (json_mistakes[0]); i++)
+    {
+      const struct mistake *m = &json_mistakes[i];
+      struct ar_policy_report *report = check_text ("t.json", m->text, NULL);
+      const struct ar_policy_diagnostic *d = find_finding (report, AR_POLICY_ERROR, m->field);
+
+      if (d == NULL || d->line != m->line || d->column != m->column || strstr (d->message, m->message) == NULL)
+        {
+          fprintf (stderr, "%s: expected %u:%u `%s` about %s\n", m->name, m->line, m->column, m->message, m->field);
+          print_report (report);
+          unit_failures++;
+        }
+      ar_policy_report_free (report);
+    }
 }
 
 static void
@@ -276,6 +322,33 @@ test_policy_warnings_network_rules (void)
   CHECK (d != NULL && strstr (d->message, "cloud metadata address") != NULL);
   d = find_finding (report, AR_POLICY_WARNING, "network.egress[2].domain");
   CHECK (d != NULL && strstr (d->message, "top-level domain") != NULL);
+  ar_policy_report_free (report);
+}
+
+/* Annotation placeholders with valid Kubernetes keys pass, and explain
+ * says what they stand for. */
+static void
+test_policy_annotation_placeholders (void)
+{
+  static const char text[] = HEADER "identity:\n"
+                                    "  trust_domain: example.org\n"
+                                    "  id_template: \"spiffe://{trust_domain}/ns/{annotation:io.kubernetes.pod.namespace}"
+                                    "/team/{annotation:example.com/team_name}/{container_id}\"\n";
+  struct ar_policy *policy = NULL;
+  struct ar_policy_report *report = check_text ("t.yaml", text, &policy);
+  cleanup_free char *explained = NULL;
+
+  if (report->n_items > 0)
+    print_report (report);
+  CHECK (report->n_items == 0);
+  if (policy != NULL)
+    {
+      explained = ar_policy_explain (policy);
+      CHECK_CONTAINS (explained, "SPIFFE ID spiffe://example.org/ns/{annotation:io.kubernetes.pod.namespace}/team/"
+                                 "{annotation:example.com/team_name}/{container_id}, where");
+      CHECK_CONTAINS (explained, "{annotation:KEY} the value of its annotation KEY");
+    }
+  ar_policy_free (policy);
   ar_policy_report_free (report);
 }
 
@@ -549,10 +622,12 @@ main (void)
   static const struct unit_test tests[] = {
     { "policy mistakes located", test_policy_mistakes_located },
     { "policy json positions", test_policy_json_positions },
+    { "policy json mistakes located", test_policy_json_mistakes_located },
     { "policy json syntax error", test_policy_json_syntax_error },
     { "policy json quoted number", test_policy_json_quoted_number },
     { "policy warnings risky grants", test_policy_warnings_risky_grants },
     { "policy warnings network rules", test_policy_warnings_network_rules },
+    { "policy annotation placeholders", test_policy_annotation_placeholders },
     { "policy defaults and normalising", test_policy_defaults_and_normalising },
     { "policy load error names first", test_policy_load_error_names_first },
     { "policy load missing file", test_policy_load_missing_file },

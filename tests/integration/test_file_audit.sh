@@ -58,7 +58,8 @@ holds_fanotify() {
 # shellcheck disable=SC2016 # expanded by the container's shell
 WRITES='for f in /workspace/ok /etc/x /srv/secrets/key /workspace/secrets/key; do
   if echo data 2>/tmp/err >"$f"; then echo "$f: written"; else echo "$f: $(cat /tmp/err)"; fi
-done >/workspace/result'
+done >/workspace/result
+for i in $(seq 200); do echo "$i" >>/etc/x; done 2>/dev/null'
 
 test_audit_mode_reports_denied_writes() {
   require_policies
@@ -96,7 +97,9 @@ test_audit_mode_reports_denied_writes() {
     <<<"$events" >/dev/null || fail "no event for /workspace/secrets/key: $events"
   jq -se 'all(.path != "/workspace/ok" and (.path | startswith("/tmp") | not))' <<<"$events" >/dev/null ||
     fail "an event for a writable place: $events"
-  jq -se 'map(select(.path == "/etc/x")) | length == 1' <<<"$events" >/dev/null ||
+  # 201 writes to /etc/x make one event a second at most; the bound
+  # leaves room for a slow machine.
+  jq -se 'map(select(.path == "/etc/x")) | length <= 5' <<<"$events" >/dev/null ||
     fail "more than one event per path and second: $events"
   assert_no_leftovers "$ID"
 }

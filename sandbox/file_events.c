@@ -18,6 +18,9 @@
  *   too).  The kernel refuses the directory events (FAN_CREATE,
  *   FAN_DELETE, FAN_MOVED_TO, FAN_ATTRIB) on mount marks, so a mkdir, an
  *   unlink, a rename or a chmod makes no event.
+ *   TODO: report those through filesystem marks (FAN_MARK_FILESYSTEM with
+ *   FAN_REPORT_DFID_NAME) on the filesystems that only this container
+ *   mounts, such as its own tmpfs mounts.
  * - The group reports a descriptor per event, not a file handle: a handle
  *   names no mount (two bind mounts of one filesystem would be confused)
  *   and overlayfs, podman's root, cannot decode handles without its
@@ -34,6 +37,8 @@
  * mount's id is checked against /proc/PID/mountinfo before the mark is
  * placed through that descriptor.  The container's command has not run
  * yet at that point, so only config.json has shaped its mounts.
+ * TODO: watch mounts that the container adds later (with CAP_SYS_ADMIN);
+ * /proc/PID/mountinfo signals each change with POLLPRI.
  *
  * An event's path is the kernel's name of its descriptor, which for a
  * mount of another mount namespace is the path in that namespace; the

@@ -33,7 +33,7 @@ const char *const ar_policy_builtin_readonly_paths[] = {
 const char *const ar_policy_annotation_keys[] = {
   AR_POLICY_ANNOTATION_NAME,       AR_POLICY_ANNOTATION_MODE,  AR_POLICY_ANNOTATION_NETWORK,
   AR_POLICY_ANNOTATION_IDENTITY,   AR_POLICY_ANNOTATION_WALL_CLOCK, AR_POLICY_ANNOTATION_AUDIT,
-  NULL,
+  AR_POLICY_ANNOTATION_FILESYSTEM, NULL,
 };
 
 uint64_t
@@ -188,6 +188,43 @@ identity_json (const struct ar_policy *policy)
                     "lifetime_seconds", (json_int_t) identity->lifetime.value);
 }
 
+static json_t *
+paths_json (const struct ar_policy *policy, const struct ar_policy_list *list)
+{
+  json_t *array = json_array ();
+
+  for (size_t i = 0; i < list->n; i++)
+    {
+      cleanup_free char *rule = rule_text (policy, list->positions[i]);
+
+      json_array_append_new (array, json_pack ("{s:s, s:s}", "path", list->values[i], "rule", rule));
+    }
+  return array;
+}
+
+/* The filesystem section for the keeper, which reports in audit mode the
+ * writes that enforce mode would stop. */
+static json_t *
+filesystem_json (const struct ar_policy *policy)
+{
+  const struct ar_policy_filesystem *fs = &policy->filesystem;
+  const struct ar_policy_tmpfs *tmpfs = fs->tmpfs.items;
+  cleanup_free char *rootfs_rule
+      = fs->readonly_rootfs.set ? rule_text (policy, fs->readonly_rootfs.pos) : ar_xstrdup ("(readonly_rootfs)");
+  json_t *tmpfs_paths = json_array ();
+
+  for (size_t i = 0; i < fs->tmpfs.n; i++)
+    {
+      cleanup_free char *rule = rule_text (policy, tmpfs[i].pos);
+
+      json_array_append_new (tmpfs_paths, json_pack ("{s:s, s:s}", "path", tmpfs[i].path.value, "rule", rule));
+    }
+  return json_pack ("{s:b, s:s, s:o, s:o, s:o, s:o}", "readonly_rootfs", fs->readonly_rootfs.value, "rule",
+                    rootfs_rule, "readwrite_paths", paths_json (policy, &fs->readwrite_paths), "tmpfs",
+                    tmpfs_paths, "readonly_paths", paths_json (policy, &fs->readonly_paths), "denied_paths",
+                    paths_json (policy, &fs->denied_paths));
+}
+
 static char *
 dump_compact (json_t *value)
 {
@@ -216,6 +253,8 @@ ar_policy_annotation_value (const struct ar_policy *policy, const char *key)
                : NULL;
   if (strcmp (key, AR_POLICY_ANNOTATION_AUDIT) == 0)
     return ar_xstrdup (policy->audit.events.value);
+  if (strcmp (key, AR_POLICY_ANNOTATION_FILESYSTEM) == 0)
+    return dump_compact (filesystem_json (policy));
   return NULL;
 }
 

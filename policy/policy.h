@@ -21,6 +21,7 @@
 #define AR_POLICY_ANNOTATION_IDENTITY "agentrun.policy.identity"
 #define AR_POLICY_ANNOTATION_WALL_CLOCK "agentrun.policy.wall_clock"
 #define AR_POLICY_ANNOTATION_AUDIT "agentrun.policy.audit"
+#define AR_POLICY_ANNOTATION_FILESYSTEM "agentrun.policy.filesystem"
 
 struct ar_policy;
 

@@ -14,6 +14,7 @@ extern const struct ar_keeper_module ar_keeper_dns;
 extern const struct ar_keeper_module ar_keeper_egress_events;
 extern const struct ar_keeper_module ar_keeper_syscall_events;
 extern const struct ar_keeper_module ar_keeper_identity_rotation;
+extern const struct ar_keeper_module ar_keeper_file_events;
 
 extern const struct ar_keeper_module *const ar_keeper_modules[];
 extern const size_t ar_keeper_n_modules;

@@ -12,6 +12,7 @@ const struct ar_keeper_module *const ar_keeper_modules[] = {
   &ar_keeper_egress_events,
   &ar_keeper_syscall_events,
   &ar_keeper_identity_rotation,
+  &ar_keeper_file_events,
 };
 
 const size_t ar_keeper_n_modules = sizeof (ar_keeper_modules) / sizeof (ar_keeper_modules[0]);

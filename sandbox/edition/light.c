@@ -20,6 +20,7 @@ const bool ar_full_binary = false;
 const struct ar_keeper_module *const ar_keeper_modules[] = {
   &ar_keeper_wall_clock,
   &ar_keeper_syscall_events,
+  &ar_keeper_file_events,
 };
 
 const size_t ar_keeper_n_modules = sizeof (ar_keeper_modules) / sizeof (ar_keeper_modules[0]);

@@ -25,6 +25,12 @@ make_fitted_bundle() {
                               | .process.cwd = "/"' ;;
     mcp-server) config_edit '.mounts |= map(select(.destination != "/workspace")) | .process.cwd = "/"' ;;
   esac
+  # A policy with an identity needs a source of SVIDs: a local CA here.
+  if grep -q '^identity:' "$EXAMPLES/$name.yaml"; then
+    [ -d "$AR_TEST_DIR/ca" ] || "$RUNTIME" ca init --trust-domain "$(sed -n 's/^  trust_domain: //p' \
+      "$EXAMPLES/$name.yaml")" --dir "$AR_TEST_DIR/ca" >/dev/null || fail "ca init for $name.yaml"
+    config_edit '.annotations["agentrun.identity.ca"] = $ca' --arg ca "$AR_TEST_DIR/ca"
+  fi
   [ $# -eq 0 ] || set_args "$@"
 }
 

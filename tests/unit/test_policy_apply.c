@@ -276,6 +276,7 @@ test_apply_fills_absent_values (void)
   cleanup_error ar_error_t err = NULL;
   json_t *process, *linux_object, *mounts, *tmpfs, *annotations;
   json_auto_t *network = NULL;
+  json_auto_t *filesystem = NULL;
 
   if (policy == NULL || config == NULL)
     return;
@@ -337,6 +338,19 @@ test_apply_fills_absent_values (void)
   CHECK_STR_EQ (json_string_value (json_object_get (network, "mode")), "none");
   CHECK (json_is_true (json_object_get (network, "enforce")));
   CHECK (json_object_get (annotations, "agentrun.policy.identity") == NULL);
+  filesystem = load_json (json_string_value (json_object_get (annotations, "agentrun.policy.filesystem")));
+  CHECK (json_is_true (json_object_get (filesystem, "readonly_rootfs")));
+  CHECK_STR_EQ (json_string_value (json_object_get (filesystem, "rule")), "(readonly_rootfs)");
+  CHECK_STR_EQ (json_string_value (json_object_get (json_array_get (json_object_get (filesystem, "readwrite_paths"), 0),
+                                                    "path")),
+                "/workspace");
+  CHECK_STR_EQ (json_string_value (json_object_get (json_array_get (json_object_get (filesystem, "denied_paths"), 0),
+                                                    "rule")),
+                "p.yaml:5");
+  CHECK_STR_EQ (json_string_value (json_object_get (json_array_get (json_object_get (filesystem, "tmpfs"), 0),
+                                                    "path")),
+                "/tmp");
+  CHECK (json_array_size (json_object_get (filesystem, "readonly_paths")) == 0);
   ar_policy_free (policy);
 }
 

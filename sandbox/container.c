@@ -732,7 +732,10 @@ start_locked (const char *root, struct ar_state *state, ar_error_t *err)
 
   /* The container process keeps its close-on-exec end of the FIFO open
    * through the startContainer hooks, so end of file means it has executed
-   * its command (or died): poststart hooks must run only after that. */
+   * its command (or died): poststart hooks must run only after that.
+   * Without them, start returns at once, as runc's and crun's do. */
+  if (!state->has_poststart_hooks)
+    return 0;
   for (;;)
     {
       struct pollfd fds[2] = { { .fd = fifo_fd, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };

@@ -23,6 +23,7 @@
 #include "hooks.h"
 #include "namespaces.h"
 #include "net/egress.h"
+#include "net/network.h"
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
@@ -81,11 +82,13 @@ create_job_free (struct create_job *job)
   free (job->rootfs);
   free (job->state.created);
   json_decref (job->state.cgroup);
+  json_decref (job->state.network);
   json_decref (job->state.annotations);
   free (job->state.config_path);
 }
 
-/* Undoes a failed create: the process, the cgroup, the state folder. */
+/* Undoes a failed create: the process, the network, the cgroup, the state
+ * folder. */
 static void
 create_job_rollback (struct create_job *job)
 {
@@ -98,6 +101,12 @@ create_job_rollback (struct create_job *job)
       while (waitpid (job->pid, &status, 0) < 0 && errno == EINTR)
         ;
       job->pid = 0;
+    }
+  if (ar_network_teardown (job->options->root, &job->state, &err) < 0)
+    {
+      cleanup_free char *msg = ar_error_format (err);
+      ar_warn ("cannot remove the network of `%s`: %s", job->options->id, msg);
+      ar_error_release (&err);
     }
   if (job->cgroup && ar_cgroup_destroy (job->cgroup, &err) < 0)
     {
@@ -475,9 +484,13 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     job->pid = pid;
   }
 
-  /* The container process now waits on the exec FIFO, so the network
-   * policy is in place before its command runs (createContainer hooks have
-   * run without it).  A failure here kills the process in the rollback. */
+  /* The container process now waits on the exec FIFO, so the network and
+   * its policy are in place before its command runs (createContainer hooks
+   * have run without them).  A failure here kills the process in the
+   * rollback.  The network comes first, so that the policy finds the
+   * gateway among the host's addresses. */
+  if (ar_network_setup (o->root, &job->state, job->egress, job->config, job->pid, err) < 0)
+    return ar_error_wrap (err, "container `%s`", o->id);
   if (job->egress
       && ar_egress_apply_pid (job->egress, job->pid,
                               job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)
@@ -805,6 +818,8 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
       if (ret < 0)
         return ret;
     }
+  if (ar_network_teardown (root, state, err) < 0)
+    return -1;
 
   /* poststop hooks run after the container is gone; their failures are
    * reported but do not stop the delete. */

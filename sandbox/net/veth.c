@@ -135,6 +135,10 @@ address_add (struct nl_sock *sock, int ifindex, const char *name, int family, co
       ret = rtnl_addr_add (sock, addr, 0);
     }
   rtnl_addr_put (addr);
+  if (ret < 0 && family == AF_INET6)
+    return ar_make_error (err, EIO, "cannot add the address %s/%u to `%s` (when IPv6 is disabled, set "
+                          AR_NETWORK_SUBNET_ENV " to an IPv4 range only): %s",
+                          text, prefix, name, nl_geterror (ret));
   if (ret < 0)
     return ar_make_error (err, EIO, "cannot add the address %s/%u to `%s`: %s", text, prefix, name, nl_geterror (ret));
   return 0;

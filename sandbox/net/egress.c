@@ -600,7 +600,7 @@ ar_egress_close_address (struct ar_egress_policy *policy, const char *text, ar_e
   return 0;
 }
 
-/* Returns whether the first n entries of list hold address. */
+/* Returns whether the first n entries of list contain address. */
 static bool
 address_listed (const struct ar_egress_address *list, size_t n, const struct ar_egress_address *address)
 {

@@ -69,8 +69,8 @@ void ar_network_host_interface (const char *root, const char *id, char name[16])
 bool ar_network_wanted (const struct ar_egress_policy *policy, const struct ar_config *config);
 
 /* Makes the network of the container process pid, whose namespace must
- * not be the runtime's, when ar_network_wanted says so and the setting is
- * not `none`.  Sets state->network and writes state.json before making
+ * not be the runtime's, when ar_network_wanted returns true and the
+ * setting is not `none`.  Sets state->network and writes state.json before making
  * anything; on failure it removes what it made, and state->network stays
  * for ar_network_teardown.  It closes the gateway addresses in policy, so
  * it must run before ar_egress_apply_pid. */

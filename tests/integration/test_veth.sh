@@ -3,9 +3,9 @@
 #
 # The runtime never runs in the machine's own network namespace here.  Each
 # test makes "$ID-h", the "host" where agentrun runs and makes its veth
-# pairs, forwarding and nftables table, and "$ID-s", a server joined to the
-# host by the veth pair up0/up1 with addresses of the documentation ranges
-# 198.51.100.0/24 and 2001:db8:51::/64 that exist only there.  The EXIT
+# pairs, forwarding and nftables table.  It also makes "$ID-s", a server
+# that the veth pair up0/up1 joins to the host, with addresses of the
+# documentation ranges 198.51.100.0/24 and 2001:db8:51::/64.  The EXIT
 # trap deletes the containers from inside "$ID-h" and removes both
 # namespaces, which takes every veth and table in them along.
 

@@ -4,16 +4,23 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "net/egress.h"
 #include "net/network.h"
 #include "net/network_internal.h"
+#include "oci/config.h"
 #include "oci/util.h"
+#include "state.h"
 #include "unit.h"
 
 /* Returns the error message for text, which must fail to parse. */
@@ -200,6 +207,125 @@ test_gateway_closed_in_ruleset (void)
   ar_egress_policy_free (policy);
 }
 
+/* Prints err when ret failed, and returns whether it succeeded. */
+static bool
+succeeded (int ret, ar_error_t *err)
+{
+  if (ret == 0)
+    return true;
+  if (*err)
+    {
+      cleanup_free char *message = ar_error_format (*err);
+      fprintf (stderr, "error: %s\n", message);
+      ar_error_release (err);
+    }
+  return false;
+}
+
+/* Runs the shell command made from fmt and returns whether it exited 0. */
+static bool shell (const char *fmt, ...) ar_printf_like (1, 2);
+
+static bool
+shell (const char *fmt, ...)
+{
+  cleanup_free char *command = NULL;
+  va_list ap;
+  int n;
+
+  va_start (ap, fmt);
+  n = vasprintf (&command, fmt, ap);
+  va_end (ap);
+  return n >= 0 && system (command) == 0;
+}
+
+/* The whole setup and teardown, in a process that has moved to a network
+ * namespace of its own (the "host") against a child in a further one (the
+ * "container"), so the machine's own namespace sees nothing. */
+static int
+setup_and_teardown_in_netns (void)
+{
+  char root[] = "/tmp/ar-unit-network.XXXXXX";
+  struct ar_config *config = ar_xmalloc0 (sizeof (*config));
+  struct ar_egress_policy *policy = NULL;
+  struct ar_state state = { .id = (char *) "unit-net" };
+  cleanup_error ar_error_t err = NULL;
+  cleanup_free char *dir = NULL;
+  cleanup_free char *netns = NULL;
+  const char *interface = NULL;
+  int ready[2], status;
+  char byte = 0;
+  pid_t holder;
+
+  if (unshare (CLONE_NEWNET) < 0 || pipe (ready) < 0 || mkdtemp (root) == NULL)
+    return 1;
+  holder = fork ();
+  if (holder == 0)
+    {
+      close (ready[0]);
+      if (unshare (CLONE_NEWNET) < 0 || write (ready[1], "x", 1) != 1)
+        _exit (1);
+      pause ();
+      _exit (0);
+    }
+  close (ready[1]);
+  CHECK (read (ready[0], &byte, 1) == 1);
+  close (ready[0]);
+  netns = ar_xasprintf ("/proc/%d/ns/net", (int) holder);
+  dir = ar_xasprintf ("%s/unit-net", root);
+  CHECK (mkdir (dir, 0700) == 0);
+  config->linux_config.namespaces[AR_NS_NETWORK].present = true;
+  CHECK (ar_egress_policy_parse ("{\"mode\": \"open\"}", &policy, &err) == 0);
+  unsetenv (AR_NETWORK_SUBNET_ENV);
+
+  CHECK (succeeded (ar_network_setup (root, &state, policy, config, holder, &err), &err));
+  interface = json_string_value (json_object_get (state.network, "interface"));
+  CHECK (interface != NULL && if_nametoindex (interface) != 0);
+  CHECK (policy && policy->n_closed == 2);
+  CHECK (shell ("grep -q '\"interface\": *\"%s\"' %s/unit-net/state.json", interface, root));
+  CHECK (shell ("test \"$(cat %s/.network/leases/2)\" = unit-net", root));
+  CHECK (shell ("nft list set inet agentrun-host interfaces | grep -q '\"%s\"'", interface));
+  CHECK (shell ("nft list set inet agentrun-host addresses4 | grep -q '10.231.0.2 '"));
+  CHECK (shell ("test \"$(cat /proc/sys/net/ipv4/ip_forward)\" = 1"));
+  CHECK (shell ("nsenter --net=%s ip -o addr show eth0 | grep -q 'inet 10.231.0.2/16'", netns));
+  CHECK (shell ("nsenter --net=%s ip -6 route | grep -q 'default via fd5c:3a1e:7b29:1::1 dev eth0'", netns));
+
+  CHECK (succeeded (ar_network_teardown (root, &state, &err), &err));
+  CHECK (interface == NULL || if_nametoindex (interface) == 0);
+  CHECK (shell ("test ! -e %s/.network/leases/2", root));
+  CHECK (shell ("test -z \"$(nft -j list set inet agentrun-host interfaces | jq -r '.nftables[].set.elem[]? "
+                "// empty')\"%s%s",
+                "", ""));
+  /* Everything is gone already: a second teardown succeeds. */
+  CHECK (succeeded (ar_network_teardown (root, &state, &err), &err));
+
+  kill (holder, SIGKILL);
+  waitpid (holder, &status, 0);
+  CHECK (shell ("rm -rf '%s'", root));
+  json_decref (state.network);
+  ar_egress_policy_free (policy);
+  free (config);
+  return unit_failures;
+}
+
+static void
+test_setup_and_teardown (void)
+{
+  int status;
+  pid_t pid;
+
+  if (getuid () != 0 || system ("command -v nft ip nsenter jq >/dev/null") != 0)
+    {
+      printf ("# setup_and_teardown: skipped, it needs root, nft, ip, nsenter and jq\n");
+      return;
+    }
+  fflush (stdout);
+  pid = fork ();
+  if (pid == 0)
+    _exit (setup_and_teardown_in_netns () ? 1 : 0);
+  CHECK (pid > 0 && waitpid (pid, &status, 0) == pid);
+  CHECK (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
 int
 main (void)
 {
@@ -210,6 +336,7 @@ main (void)
     { "network_host_interface_name", test_host_interface_name },
     { "network_leases", test_leases },
     { "network_gateway_closed_in_ruleset", test_gateway_closed_in_ruleset },
+    { "network_setup_and_teardown", test_setup_and_teardown },
     { NULL, NULL },
   };
 

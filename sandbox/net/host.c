@@ -133,8 +133,14 @@ ar_host_table_remove (const struct ar_network_record *record, ar_error_t *err)
   char *saveptr = NULL;
   int ret = 0;
 
-  /* One element at a time, so that one already gone does not keep the
-   * others: nft 1.0.6 has no `destroy element`. */
+  /* One transaction removes all of them, unless one is gone already (a
+   * create that failed halfway), which fails the whole transaction.  Then
+   * they go one at a time, since nft 1.0.6 has no `destroy element`.
+   * Each transaction takes about 10 ms here. */
+  if (nft_run (lines, &message) == 0)
+    return 0;
+  free (message);
+  message = NULL;
   for (char *line = strtok_r (lines, "\n", &saveptr); line; line = strtok_r (NULL, "\n", &saveptr))
     {
       if (nft_run (line, &message) < 0 && strstr (message, "No such file or directory") == NULL && ret == 0)

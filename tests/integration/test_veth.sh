@@ -283,18 +283,29 @@ test_failed_create_removes_network() {
   ip netns exec "$ID-h" nft delete table inet agentrun-host
 }
 
+# A custom IPv4-only subnet in mode open: every destination but the
+# host's addresses and the gateway.
 test_subnet_setting() {
   veth_setup
-  veth_bundle "$AR_TEST_DIR/b" "$(veth_allowlist)"
+  make_bundle "$AR_TEST_DIR/b"
   BUNDLE=$AR_TEST_DIR/b
-  set_script 'ip -o addr show; '"$VETH_PROBE" "$VETH_SERVER" 8080
+  config_edit '.annotations["agentrun.policy.network"] = "{\"mode\": \"open\"}"'
+  set_script 'ip -o addr show; '"$VETH_PROBE" "$VETH_SERVER" 8080 "$VETH_SERVER_OTHER" 8080 \
+    192.168.77.1 8080 "$VETH_HOST_UP" 8080
   VETH_SUBNET=192.168.77.0/29
   rt_in_host run --bundle "$BUNDLE" "$ID"
   expect_success "run with an IPv4 subnet only"
   assert_contains "$OUT" "inet 192.168.77.2/29" "the container's address"
   assert_not_contains "$OUT" "inet6 fd5c" "IPv6 without an IPv6 range"
-  assert_contains "$OUT" "$VETH_SERVER 8080 open" "the allowed server"
+  assert_contains "$OUT" "$VETH_SERVER 8080 open" "the server in mode open"
+  assert_contains "$OUT" "$VETH_SERVER_OTHER 8080 open" "the other server address in mode open"
+  assert_contains "$OUT" "192.168.77.1 8080 closed" "the gateway in mode open"
+  assert_contains "$OUT" "$VETH_HOST_UP 8080 closed" "another host address in mode open"
   assert_network_removed
+
+  veth_bundle "$AR_TEST_DIR/b2" "$(veth_allowlist)"
+  BUNDLE=$AR_TEST_DIR/b2
+  set_script 'ip -o addr show; '"$VETH_PROBE" "$VETH_SERVER" 8080
 
   VETH_SUBNET=none
   rt_in_host run --bundle "$BUNDLE" "$ID"

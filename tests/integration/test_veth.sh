@@ -255,6 +255,56 @@ test_delete_force_after_kill() {
   assert_no_leftovers "$ID"
 }
 
+# Runs create under strace, which kills the runtime with SIGKILL when it
+# enters its Nth rename: create writes config.json, then state.json after
+# the clone, after recording the network, and once more when it is done.
+create_killed_at_rename() {
+  RC=0
+  timeout -k 5 30 nsenter --net="/run/netns/$ID-h" env -u AGENTRUN_NETWORK_SUBNET \
+    strace -o /dev/null -e trace=rename -e inject="rename:signal=SIGKILL:when=$1" \
+    "$RUNTIME" --root "$AR_ROOT" create --bundle "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1 || RC=$?
+  assert_eq "$RC" 137 "exit status of create killed at rename $1"
+}
+
+# A create killed after its network exists leaves state.json with the
+# record, from which delete --force removes everything.  One killed
+# before the record leaves only a lease, which the next create reuses.
+test_delete_force_after_crash() {
+  veth_setup
+  require_cmd strace
+  local record
+  veth_bundle "$AR_TEST_DIR/b" "$(veth_allowlist)"
+  BUNDLE=$AR_TEST_DIR/b
+  set_script 'sleep 60'
+
+  create_killed_at_rename 4
+  record=$(network_record "$ID")
+  [ -n "$record" ] || fail "state.json of the killed create has no network record"
+  assert_eq "$(jq -r .creating "$AR_ROOT/$ID/state.json")" true "creating in state.json"
+  ip -n "$ID-h" link show "$(jq -r .interface <<<"$record")" >/dev/null ||
+    fail "the killed create made no veth pair"
+  assert_eq "$(host_set interfaces)" "$(jq -r .interface <<<"$record")" "the host end in the host table"
+  rt_in_host delete --force "$ID"
+  expect_success "delete --force after the killed create"
+  assert_network_removed
+  assert_no_leftovers "$ID"
+
+  create_killed_at_rename 3
+  assert_eq "$(network_record "$ID")" "" "the network record before it was written"
+  assert_eq "$(cat "$AR_ROOT/.network/leases/2")" "$ID" "the lease of the killed create"
+  rt_in_host delete --force "$ID"
+  expect_success "delete --force after the create killed before its record"
+  assert_no_leftovers "$ID"
+  rt_in_host create --bundle "$BUNDLE" "$ID-2"
+  expect_success "create after the stale lease"
+  assert_eq "$(jq -r .ipv4.address <<<"$(network_record "$ID-2")")" 10.231.0.2 "the address of the stale lease"
+  assert_eq "$(ls "$AR_ROOT/.network/leases")" 2 "the leases"
+  rt_in_host delete --force "$ID-2"
+  expect_success "delete --force"
+  assert_network_removed
+  assert_no_leftovers "$ID-2"
+}
+
 test_failed_create_removes_network() {
   veth_setup
   veth_bundle "$AR_TEST_DIR/b" "$(veth_allowlist)"

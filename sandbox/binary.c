@@ -16,6 +16,21 @@
 #define AGENTRUN_LIBEXECDIR "/usr/local/libexec/agentrun"
 #endif
 
+/* Set once by main, before anything else runs. */
+static char **program_argv;
+
+void
+ar_binary_set_argv (char **argv)
+{
+  program_argv = argv;
+}
+
+char **
+ar_binary_argv (void)
+{
+  return program_argv;
+}
+
 bool
 ar_config_needs_full_binary (const struct ar_config *config)
 {

@@ -30,4 +30,9 @@ bool ar_config_needs_full_binary (const struct ar_config *config);
  * arguments; returns only on failure.  In agentrun-full, fails. */
 int ar_exec_full_binary (char *const *argv, ar_error_t *err);
 
+/* Records the program's arguments, for a switch to agentrun-full from a
+ * step that has no command line at hand (delete).  main calls it once. */
+void ar_binary_set_argv (char **argv);
+char **ar_binary_argv (void);
+
 #endif

@@ -28,6 +28,7 @@
 #include "net/dns.h"
 #include "net/egress.h"
 #include "oci/audit.h"
+#include "net/network.h"
 #include "oci/config.h"
 #include "oci/log.h"
 #include "oci/util.h"
@@ -95,11 +96,13 @@ create_job_free (struct create_job *job)
   free (job->rootfs);
   free (job->state.created);
   json_decref (job->state.cgroup);
+  json_decref (job->state.network);
   json_decref (job->state.annotations);
   free (job->state.config_path);
 }
 
-/* Undoes a failed create: the process, the cgroup, the state folder. */
+/* Undoes a failed create: the process, the network, the cgroup, the state
+ * folder. */
 static void
 create_job_rollback (struct create_job *job)
 {
@@ -117,6 +120,12 @@ create_job_rollback (struct create_job *job)
     {
       cleanup_free char *msg = ar_error_format (err);
       ar_warn ("container `%s`: %s", job->options->id, msg);
+      ar_error_release (&err);
+    }
+  if (ar_network_teardown (job->options->root, &job->state, &err) < 0)
+    {
+      cleanup_free char *msg = ar_error_format (err);
+      ar_warn ("cannot remove the network of `%s`: %s", job->options->id, msg);
       ar_error_release (&err);
     }
   if (job->cgroup && ar_cgroup_destroy (job->cgroup, &err) < 0)
@@ -571,9 +580,13 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
   }
   ar_failpoint ("create.spawned");
 
-  /* The container process now waits on the exec FIFO, so the network
-   * policy is in place before its command runs (createContainer hooks have
-   * run without it).  A failure here kills the process in the rollback. */
+  /* The container process now waits on the exec FIFO, so the network and
+   * its policy are in place before its command runs (createContainer hooks
+   * have run without them).  A failure here kills the process in the
+   * rollback.  The network comes first, so that the policy finds the
+   * gateway among the host's addresses. */
+  if (ar_network_setup (o->root, &job->state, job->egress, job->config, job->pid, err) < 0)
+    return ar_error_wrap (err, "container `%s`", o->id);
   if (job->egress
       && ar_egress_apply_pid (job->egress, job->pid,
                               job->config->linux_config.namespaces[AR_NS_NETWORK].path != NULL, err) < 0)
@@ -932,6 +945,8 @@ delete_locked (const char *root, struct ar_state *state, bool force, ar_error_t 
         return ret;
     }
   ar_failpoint ("delete.cgroup-removed");
+  if (ar_network_teardown (root, state, err) < 0)
+    return -1;
 
   /* poststop hooks run after the container is gone; their failures are
    * reported but do not stop the delete. */
@@ -976,6 +991,12 @@ ar_container_delete (const char *root, const char *id, bool force, ar_error_t *e
     }
   if (ar_state_read (root, id, &state, err) < 0)
     return -1;
+  /* Removing agentrun's own network needs libnl and libnftables. */
+  if (!ar_full_binary && state->network != NULL && ar_binary_argv () != NULL)
+    {
+      close (ar_steal_fd (lock));
+      return ar_exec_full_binary (ar_binary_argv (), err);
+    }
   return delete_locked (root, state, force, err);
 }
 

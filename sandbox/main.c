@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "binary.h"
 #include "cli/cli.h"
 #include "oci/log.h"
 
@@ -97,6 +98,7 @@ main (int argc, char **argv)
   const struct ar_verb *verb = NULL;
 
   global.argv = argv;
+  ar_binary_set_argv (argv);
   int c, ret;
 
   opterr = 0;

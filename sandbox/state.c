@@ -113,6 +113,8 @@ state_to_json (const struct ar_state *state)
     json_object_set (obj, "annotations", state->annotations);
   if (state->cgroup)
     json_object_set (obj, "cgroup", state->cgroup);
+  if (state->network)
+    json_object_set (obj, "network", state->network);
   if (state->config_path)
     json_object_set_new (obj, "config", json_string (state->config_path));
   if (state->keeper_pid > 0)
@@ -213,6 +215,7 @@ ar_state_read (const char *root, const char *id, struct ar_state **out, ar_error
   state->keeper_start = (unsigned long long) json_integer_value (json_object_get (obj, "keeper_start"));
   state->annotations = json_incref (json_object_get (obj, "annotations"));
   state->cgroup = json_incref (json_object_get (obj, "cgroup"));
+  state->network = json_incref (json_object_get (obj, "network"));
   json_decref (obj);
 
   *out = ar_steal_ptr (state);
@@ -419,6 +422,7 @@ ar_state_free (struct ar_state *state)
   free (state->config_path);
   json_decref (state->annotations);
   json_decref (state->cgroup);
+  json_decref (state->network);
   free (state);
 }
 

@@ -34,6 +34,7 @@ struct ar_state
   uid_t owner;
   json_t *annotations;          /* object, may be NULL */
   json_t *cgroup;               /* ar_cgroup_to_json, may be NULL */
+  json_t *network;              /* what net/network.c made, may be NULL */
   char *config_path;            /* the copy of config.json in the state folder */
   pid_t keeper_pid;             /* the container's keeper; 0 without one */
   unsigned long long keeper_start; /* its start time, against pid reuse */

@@ -13,6 +13,8 @@
 #include "keeper_modules.h"
 #include "net/dns.h"
 #include "net/egress.h"
+#include "net/network.h"
+#include "state.h"
 #include "oci/log.h"
 
 const bool ar_full_binary = false;
@@ -80,6 +82,23 @@ int
 ar_dns_add_resolv_conf (struct ar_config *config, const char *state_dir, ar_error_t *err)
 {
   unreachable (__func__);
+}
+
+int
+ar_network_setup (const char *root, struct ar_state *state, struct ar_egress_policy *policy,
+                  const struct ar_config *config, pid_t pid, ar_error_t *err)
+{
+  if (policy != NULL)
+    unreachable (__func__);
+  return 0;
+}
+
+int
+ar_network_teardown (const char *root, const struct ar_state *state, ar_error_t *err)
+{
+  if (state->network != NULL)
+    unreachable (__func__);
+  return 0;
 }
 
 int

@@ -89,6 +89,7 @@ ar_egress_policy_free (struct ar_egress_policy *policy)
   free (policy->egress);
   free (policy->ingress);
   free (policy->host_addresses);
+  free (policy->closed);
   free (policy);
 }
 
@@ -485,6 +486,13 @@ ar_egress_ruleset (const struct ar_egress_policy *policy, bool replace)
         }
 
   append_chain_head (buf, "output", "oif");
+  for (size_t i = 0; i < policy->n_closed; i++)
+    {
+      char text[INET6_ADDRSTRLEN];
+
+      inet_ntop (policy->closed[i].family, policy->closed[i].addr, text, sizeof (text));
+      fprintf (buf, "    %s daddr %s jump deny\n", policy->closed[i].family == AF_INET ? "ip" : "ip6", text);
+    }
   if (policy->mode == AR_EGRESS_MODE_ALLOWLIST)
     for (size_t i = 0; i < policy->n_egress; i++)
       if (policy->egress[i].domain == NULL && rule_is_protected (policy, &policy->egress[i]))
@@ -634,6 +642,34 @@ ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool
 }
 
 int
+ar_egress_close_address (struct ar_egress_policy *policy, const char *text, ar_error_t *err)
+{
+  struct ar_egress_address address = { 0 };
+
+  if (inet_pton (AF_INET, text, address.addr) == 1)
+    address.family = AF_INET;
+  else if (inet_pton (AF_INET6, text, address.addr) == 1)
+    address.family = AF_INET6;
+  else
+    return ar_make_error (err, EINVAL, "`%s` is not an IPv4 or IPv6 address", text);
+  policy->closed = realloc (policy->closed, sizeof (policy->closed[0]) * (policy->n_closed + 1));
+  if (policy->closed == NULL)
+    abort ();
+  policy->closed[policy->n_closed++] = address;
+  return 0;
+}
+
+/* Returns whether the first n entries of list contain address. */
+static bool
+address_listed (const struct ar_egress_address *list, size_t n, const struct ar_egress_address *address)
+{
+  for (size_t i = 0; i < n; i++)
+    if (list[i].family == address->family && memcmp (list[i].addr, address->addr, 16) == 0)
+      return true;
+  return false;
+}
+
+int
 ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_t *err)
 {
   struct ifaddrs *list, *ifa;
@@ -670,6 +706,12 @@ ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_t *e
         }
       else
         continue;
+      /* Every host end of agentrun's veth pairs has the same gateway. */
+      if (address_listed (policy->host_addresses, policy->n_host_addresses, out))
+        {
+          memset (out, 0, sizeof (*out));
+          continue;
+        }
       policy->n_host_addresses++;
     }
   freeifaddrs (list);

@@ -3,10 +3,9 @@
  * process runs, built from the annotation agentrun.policy.network that the
  * policy compiler writes.  The container process lacks CAP_NET_ADMIN, so it
  * cannot change or remove the table.
- * TODO: a new namespace has only loopback.  agentrun's own network for it
- * (a veth pair made with libnl-route-3, addresses from a configured subnet,
- * removed at delete) is still missing.  Domain rules become nftables
- * sets that the keeper's DNS responder fills (net/dns.h). */
+ * A new namespace gets agentrun's own network (net/network.h).  Domain
+ * rules become nftables sets that the keeper's DNS responder fills
+ * (net/dns.h). */
 #ifndef AGENTRUN_NET_EGRESS_H
 #define AGENTRUN_NET_EGRESS_H
 
@@ -80,6 +79,8 @@ struct ar_egress_policy
   size_t n_ingress;
   struct ar_egress_address *host_addresses; /* filled by ar_egress_collect_host_addresses */
   size_t n_host_addresses;
+  struct ar_egress_address *closed; /* closed even to a rule that lists them: the gateways */
+  size_t n_closed;
 };
 
 /* Parses the JSON of the annotation.  Errors name the field, as in
@@ -91,6 +92,11 @@ void ar_egress_policy_free (struct ar_egress_policy *policy);
 /* Finds the annotation in the config and parses it.  *out is NULL when the
  * config has none. */
 int ar_egress_policy_from_config (const struct ar_config *config, struct ar_egress_policy **out, ar_error_t *err);
+
+/* Closes the address text (IPv4 or IPv6) to the container whatever the
+ * rules list: the gateway of agentrun's network routes the container's
+ * traffic but is no destination. */
+int ar_egress_close_address (struct ar_egress_policy *policy, const char *text, ar_error_t *err);
 
 /* Builds the nft script that creates the table in one transaction, or with
  * replace, replaces one that exists.  NULL in mode host, where agentrun

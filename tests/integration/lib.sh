@@ -16,6 +16,12 @@
 # Assertions print what they expected and what they got.  After a runtime
 # call, OUT, ERR and RC hold its stdout, stderr and exit status.
 
+# A container with a new network namespace and a network policy would get
+# agentrun's veth network in the namespace where the runtime runs, which for
+# most tests is the machine's own.  Only tests/integration/test_veth.sh turns
+# it on, inside a network namespace of its own.
+export AGENTRUN_NETWORK_SUBNET=none
+
 # Reports the test as failed with MESSAGE and ends it.
 fail() {
   [ -e "$AR_TEST_DIR/.reason" ] || printf '%s\n' "$*" >"$AR_TEST_DIR/.reason"

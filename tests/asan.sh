@@ -4,7 +4,7 @@
 #
 #   tests/asan.sh BUILD_DIR UNIT_TEST...
 #
-# BUILD_DIR holds the instrumented agentrun.  Every instrumented process,
+# BUILD_DIR contains the instrumented agentrun.  Every instrumented process,
 # the runtime's forked children included, writes its reports to a file
 # BUILD_DIR/reports/asan.PID instead of stderr, so that tests which read
 # the runtime's stderr see what they would see without sanitizers, and a
@@ -29,9 +29,9 @@ reports=$build/reports
 rm -rf "$reports"
 mkdir -p "$reports"
 
-# detect_leaks: LeakSanitizer runs when a process calls exit(), not when it
-#   executes another program or calls _exit(), which is what the runtime's
-#   forked children do; so only processes that return to exit() are checked.
+# detect_leaks: LeakSanitizer checks a process when it calls exit().  The
+#   runtime's forked children end in execve or _exit instead, so they are
+#   not checked.
 # abort_on_error=0 and exitcode=66: a report ends the process with 66,
 #   which a test sees as a failed command.
 # halt_on_error: UBSan stops at its first report, as ASan does.

@@ -1,6 +1,6 @@
 /* The shared part of agentrun's libFuzzer targets (tests/fuzz/fuzz_*.c).
  * Each target is one file that includes this header and defines
- * LLVMFuzzerTestOneInput; README.md says how to add one. */
+ * LLVMFuzzerTestOneInput; README.md describes how to add one. */
 #ifndef AGENTRUN_FUZZ_H
 #define AGENTRUN_FUZZ_H
 

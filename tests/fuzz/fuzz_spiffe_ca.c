@@ -1,5 +1,5 @@
 /* Fuzzes the loading of a CA folder (ar_spiffe_ca_load_pem): the PEM
- * certificate and the two PEM private keys.  The input holds the three
+ * certificate and the two PEM private keys.  The input contains the three
  * files' contents separated by NUL bytes: ca.pem, ca_key.pem, then
  * jwt_key.pem.  A CA that loads also mints an SVID, which reads the
  * certificate's names and keys again. */

@@ -1,5 +1,5 @@
 /* Fuzzes JWT-SVID verification (ar_spiffe_jwt_verify): the token and the
- * JWT bundle, a JWK set in JSON.  The input holds the token, a NUL byte,
+ * JWT bundle, a JWK set in JSON.  The input contains the token, a NUL byte,
  * then the bundle. */
 #include <openssl/err.h>
 

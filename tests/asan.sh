@@ -9,7 +9,10 @@
 # BUILD_DIR/reports/asan.PID instead of stderr, so that tests which read
 # the runtime's stderr see what they would see without sanitizers, and a
 # report from a process whose stderr nobody reads (a detached runtime
-# child, a hook under podman) still counts.  The run fails when any test
+# child, a hook under podman) still counts.
+# NOTE: a runtime child that reports after it moved into the container's
+# root cannot reach the report folder.  It still ends with exit status 66,
+# which fails its test.  The run fails when any test
 # fails or any report file exists; the report files are printed.
 #
 # Extra arguments after `--` go to tests/integration/run.sh (patterns).
@@ -28,6 +31,8 @@ done
 reports=$build/reports
 rm -rf "$reports"
 mkdir -p "$reports"
+# Runtime children that switched to the container's user write here too.
+chmod 1777 "$reports"
 
 # detect_leaks: LeakSanitizer checks a process when it calls exit().  The
 #   runtime's forked children end in execve or _exit instead, so they are
@@ -36,7 +41,7 @@ mkdir -p "$reports"
 #   which a test sees as a failed command.
 # halt_on_error: UBSan stops at its first report, as ASan does.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=66:log_path=$reports/asan:${AR_ASAN_OPTIONS:-}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=66:log_path=$reports/ubsan"
 export LSAN_OPTIONS="suppressions=$repo/tests/lsan.supp"
 
 passed=0 failed=0 skipped=0

@@ -2,6 +2,9 @@
 #
 #   make                build ./agentrun
 #   make check          unit tests, then integration tests (root)
+#   make check-asan     the same, built with AddressSanitizer and UBSan
+#   make fuzz           each libFuzzer target for FUZZ_SECONDS (clang)
+#   make fuzz-smoke     each target briefly, replaying its corpus (CI)
 #   make install        PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -79,7 +82,7 @@ endif
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
-.PHONY: all check check-unit check-integration check-cgroup2 bench install clean
+.PHONY: all check check-unit check-integration check-cgroup2 check-asan fuzz fuzz-smoke fuzz-build bench install clean
 
 all: agentrun agentrun-full
 
@@ -171,13 +174,115 @@ SHARED ?= ../shared
 CG2_COMMAND = modprobe loop; rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb; \
 	tests/unit/test_cgroup && tests/integration/run.sh $(CG2_TESTS)
 
-check-cgroup2: agentrun tests/unit/test_cgroup
+check-cgroup2: agentrun agentrun-full tests/unit/test_cgroup
 	$(SHARED)/vm/cg2-run.sh '$(CG2_COMMAND)'
 
 # The guest's command, for .ci/run, which calls the guest script itself to
 # see its exit status.
 print-cg2-command:
 	@echo '$(CG2_COMMAND)'
+
+# --- sanitizer builds ---------------------------------------------------------
+# Both build the library again into a folder of their own under build/,
+# so their objects never mix with the ones above.  They drop HARDENING:
+# _FORTIFY_SOURCE checks would hide the overflows that ASan reports.  The
+# trampoline is the one built above, never instrumented: it links no libc,
+# so it cannot carry a sanitizer's runtime.
+SAN_INCLUDES = -Isandbox -I.
+SAN_CFLAGS = -std=gnu11 $(WARNINGS) -O1 -g -fno-omit-frame-pointer $(SAN_INCLUDES) $(PKG_CFLAGS) \
+             -DAGENTRUN_VERSION='"$(VERSION)"' -DAGENTRUN_COMMIT='"$(COMMIT)"'
+build/fuzz/policy/%.o build/asan/policy/%.o build/asan/tests/unit/test_policy% \
+  build/fuzz/fuzz_policy%: SAN_INCLUDES = -iquote sandbox -I.
+
+# make check-asan: agentrun and the unit tests with AddressSanitizer (leaks
+# included) and UBSan, built with CC, then the unit tests and the
+# integration suite against build/asan/agentrun.  tests/asan.sh sets
+# ASAN_OPTIONS and fails the run on any report of any process.
+ASAN_DIR := build/asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_CFLAGS = $(SAN_CFLAGS) $(ASAN_FLAGS)
+ASAN_LIB_OBJS := $(addprefix $(ASAN_DIR)/,$(LIB_OBJS))
+ASAN_UNIT_BINS := $(addprefix $(ASAN_DIR)/,$(UNIT_BINS))
+
+$(ASAN_DIR)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(ASAN_DIR)/%.o: %.S $(TRAMPOLINE)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(ASAN_DIR)/libagentrun.a: $(ASAN_LIB_OBJS)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+# The sanitizer build is one program with every part, as agentrun-full is.
+$(ASAN_DIR)/agentrun: $(addprefix $(ASAN_DIR)/,$(CLI_OBJS)) $(ASAN_DIR)/sandbox/edition/full.o $(ASAN_DIR)/libagentrun.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ASAN_CFLAGS) -pie $(LDFLAGS) -o $@ $(ASAN_DIR)/sandbox/edition/full.o \
+	  $(addprefix $(ASAN_DIR)/,$(CLI_OBJS)) $(ASAN_DIR)/libagentrun.a $(PKG_LIBS)
+
+$(ASAN_DIR)/tests/unit/test_%: tests/unit/test_%.c tests/unit/unit.h $(ASAN_DIR)/sandbox/edition/full.o \
+                               $(ASAN_DIR)/libagentrun.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(ASAN_CFLAGS) -pie $(LDFLAGS) -MMD -MP -o $@ $< $(ASAN_DIR)/sandbox/edition/full.o \
+	  $(ASAN_DIR)/libagentrun.a $(PKG_LIBS)
+
+check-asan: $(ASAN_DIR)/agentrun $(ASAN_UNIT_BINS)
+	@tests/asan.sh $(ASAN_DIR) $(ASAN_UNIT_BINS)
+
+# make fuzz / fuzz-smoke: the libFuzzer targets of tests/fuzz/, built with
+# clang into build/fuzz/.  Each tests/fuzz/fuzz_NAME.c is a target NAME with
+# seeds in tests/fuzz/corpus/NAME/ and crash regressions in
+# tests/fuzz/regressions/NAME/; tests/fuzz/README.md says how to add one.
+# A target that needs sources outside LIB_SRCS lists them in
+# FUZZ_SRCS_NAME, one line.
+FUZZ_CC ?= clang
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(addprefix $(FUZZ_DIR)/fuzz_,$(FUZZ_TARGETS))
+# clang warns where gcc does not: it ignores the /* fall through */
+# comments that gcc's -Wimplicit-fallthrough accepts, and -Wformat=2 flags
+# vasprintf in functions that take a format.  The normal gcc build keeps
+# -Werror, so here warnings are printed but do not stop the build.
+FUZZ_CFLAGS = $(SAN_CFLAGS) -Wno-error -Wno-implicit-fallthrough -Wno-format-nonliteral \
+              -Wno-missing-field-initializers -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJS := $(addprefix $(FUZZ_DIR)/,$(LIB_OBJS))
+
+$(FUZZ_DIR)/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/%.o: %.S $(TRAMPOLINE)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/libagentrun.a: $(FUZZ_LIB_OBJS)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+# Kept between runs, although only the link rules name them.
+.SECONDARY: $(FUZZ_DIR)/sandbox/edition/full.o $(ASAN_DIR)/sandbox/edition/full.o
+
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_SRCS_$$*) $(FUZZ_DIR)/sandbox/edition/full.o $(FUZZ_DIR)/libagentrun.a
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -MMD -MP -o $@ $< $(FUZZ_SRCS_$*) \
+	  $(FUZZ_DIR)/sandbox/edition/full.o $(FUZZ_DIR)/libagentrun.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_DIR) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(FUZZ_BINS)
+	@tests/fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_DIR) $(FUZZ_TARGETS)
 
 # agentrun against crun and runc with hyperfine (needs root); the results
 # go to bench/out/, and bench/RESULTS.md records a run.
@@ -193,5 +298,7 @@ install: agentrun agentrun-full
 clean:
 	rm -f agentrun agentrun-full libagentrun.a $(EDITION_OBJS) $(TRAMPOLINE) $(LIB_OBJS) $(CLI_OBJS) $(DEPS) $(UNIT_BINS) $(PROTO_SRCS) \
 	      $(PROTO_HDRS)
+	rm -rf build
 
 -include $(DEPS)
+-include $(shell find build -name '*.d' 2>/dev/null)

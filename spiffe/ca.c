@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -312,33 +313,40 @@ ar_spiffe_ca_init (const char *dir, const char *trust_domain, uint64_t ttl_secon
 }
 
 static int
-read_pem_file (int dirfd, const char *dir, const char *name, BIO **out, ar_error_t *err)
+read_ca_file (int dirfd, const char *dir, const char *name, char **data, size_t *len, ar_error_t *err)
 {
-  cleanup_free char *data = NULL;
-  size_t len = 0;
-  BIO *bio;
-  int ret;
+  int ret = ar_read_file_at (dirfd, name, data, len, err);
 
-  ret = ar_read_file_at (dirfd, name, &data, &len, err);
   if (ret < 0)
     return ar_error_wrap (err, "cannot read the CA file `%s/%s`; create a CA with `agentrun ca init`", dir, name);
+  return 0;
+}
+
+/* Copies PEM text into a BIO in OpenSSL's secure heap, since it may hold
+ * a private key. */
+static int
+pem_bio (const char *pem, size_t len, const char *dir, const char *name, BIO **out, ar_error_t *err)
+{
+  BIO *bio;
+
+  if (len > INT_MAX)
+    return ar_make_error (err, EFBIG, "`%s/%s` is too large for a PEM file", dir, name);
   bio = BIO_new (BIO_s_secmem ());
-  if (bio == NULL || BIO_write (bio, data, (int) len) != (int) len)
+  if (bio == NULL || BIO_write (bio, pem, (int) len) != (int) len)
     {
       BIO_free (bio);
       return ar_spiffe_ssl_error (err, "cannot buffer `%s/%s`", dir, name);
     }
-  OPENSSL_cleanse (data, len);
   *out = bio;
   return 0;
 }
 
 static int
-read_key (int dirfd, const char *dir, const char *name, EVP_PKEY **out, ar_error_t *err)
+parse_key (const char *pem, size_t len, const char *dir, const char *name, EVP_PKEY **out, ar_error_t *err)
 {
   BIO *bio = NULL;
   EVP_PKEY *key;
-  int ret = read_pem_file (dirfd, dir, name, &bio, err);
+  int ret = pem_bio (pem, len, dir, name, &bio, err);
 
   if (ret < 0)
     return ret;
@@ -427,28 +435,25 @@ check_ca_certificate (struct ar_spiffe_ca *ca, ar_error_t *err)
 }
 
 int
-ar_spiffe_ca_load (const char *dir, struct ar_spiffe_ca **out, ar_error_t *err)
+ar_spiffe_ca_load_pem (const char *dir, const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                       const char *jwt_key_pem, size_t jwt_key_len, struct ar_spiffe_ca **out, ar_error_t *err)
 {
   cleanup_spiffe_ca struct ar_spiffe_ca *ca = ar_xmalloc0 (sizeof *ca);
-  cleanup_close int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   BIO *bio = NULL;
   int ret;
 
   ca->dir = ar_xstrdup (dir);
-  if (dirfd < 0)
-    return ar_make_error (err, errno, "cannot open CA folder `%s`; create one with `agentrun ca init`", dir);
-
-  ret = read_pem_file (dirfd, dir, AR_SPIFFE_CA_CERT, &bio, err);
+  ret = pem_bio (cert_pem, cert_len, dir, AR_SPIFFE_CA_CERT, &bio, err);
   if (ret < 0)
     return ret;
   ca->cert = PEM_read_bio_X509 (bio, NULL, NULL, NULL);
   BIO_free (bio);
   if (ca->cert == NULL)
     return ar_spiffe_ssl_error (err, "`%s/%s` is not a PEM certificate", dir, AR_SPIFFE_CA_CERT);
-  ret = read_key (dirfd, dir, AR_SPIFFE_CA_KEY, &ca->key, err);
+  ret = parse_key (key_pem, key_len, dir, AR_SPIFFE_CA_KEY, &ca->key, err);
   if (ret < 0)
     return ret;
-  ret = read_key (dirfd, dir, AR_SPIFFE_JWT_KEY, &ca->jwt_key, err);
+  ret = parse_key (jwt_key_pem, jwt_key_len, dir, AR_SPIFFE_JWT_KEY, &ca->jwt_key, err);
   if (ret < 0)
     return ret;
 
@@ -467,6 +472,41 @@ ar_spiffe_ca_load (const char *dir, struct ar_spiffe_ca **out, ar_error_t *err)
 
   *out = ar_steal_ptr (ca);
   return 0;
+}
+
+/* Frees a buffer that may hold a private key, after clearing it. */
+static void
+free_secret (char **data, size_t len)
+{
+  if (*data != NULL)
+    OPENSSL_cleanse (*data, len);
+  free (*data);
+  *data = NULL;
+}
+
+int
+ar_spiffe_ca_load (const char *dir, struct ar_spiffe_ca **out, ar_error_t *err)
+{
+  cleanup_close int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *cert_pem = NULL;
+  char *key_pem = NULL, *jwt_key_pem = NULL;
+  size_t cert_len = 0, key_len = 0, jwt_key_len = 0;
+  int ret;
+
+  if (dirfd < 0)
+    return ar_make_error (err, errno, "cannot open CA folder `%s`; create one with `agentrun ca init`", dir);
+
+  ret = read_ca_file (dirfd, dir, AR_SPIFFE_CA_CERT, &cert_pem, &cert_len, err);
+  if (ret == 0)
+    ret = read_ca_file (dirfd, dir, AR_SPIFFE_CA_KEY, &key_pem, &key_len, err);
+  if (ret == 0)
+    ret = read_ca_file (dirfd, dir, AR_SPIFFE_JWT_KEY, &jwt_key_pem, &jwt_key_len, err);
+  if (ret == 0)
+    ret = ar_spiffe_ca_load_pem (dir, cert_pem, cert_len, key_pem, key_len, jwt_key_pem, jwt_key_len, out, err);
+
+  free_secret (&key_pem, key_len);
+  free_secret (&jwt_key_pem, jwt_key_len);
+  return ret;
 }
 
 /* Makes and signs the X509-SVID leaf certificate. */

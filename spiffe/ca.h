@@ -14,6 +14,7 @@
 #ifndef AGENTRUN_SPIFFE_CA_H
 #define AGENTRUN_SPIFFE_CA_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -40,6 +41,11 @@ int ar_spiffe_ca_init (const char *dir, const char *trust_domain, uint64_t ttl_s
  * the keys match, the certificate is a CA with a SPIFFE trust domain, and
  * it has not expired. */
 int ar_spiffe_ca_load (const char *dir, struct ar_spiffe_ca **out, ar_error_t *err);
+
+/* Same checks, for the three files' contents held in memory; dir only
+ * names them in messages. */
+int ar_spiffe_ca_load_pem (const char *dir, const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                           const char *jwt_key_pem, size_t jwt_key_len, struct ar_spiffe_ca **out, ar_error_t *err);
 
 void ar_spiffe_ca_free (struct ar_spiffe_ca *ca);
 void ar_spiffe_ca_free_ptr (struct ar_spiffe_ca **ca);

@@ -32,6 +32,18 @@ is_big_uint64 (json_t *value)
   return digits[0] != '\0' && strspn (digits, "0123456789") == strlen (digits);
 }
 
+/* Returns whether text[0..len) are all decimal digits.  The text is the
+ * caller's buffer of len bytes, which need not end in a NUL, so strspn
+ * cannot be used on it. */
+static bool
+all_digits (const char *text, size_t len)
+{
+  for (size_t i = 0; i < len; i++)
+    if (text[i] < '0' || text[i] > '9')
+      return false;
+  return true;
+}
+
 /* Returns a copy of text where every integer literal between INT64_MAX and
  * UINT64_MAX is written as a BIG_UINT64_PREFIX string.  Lines keep their
  * numbering, so later syntax errors still point at the right line, but a
@@ -73,7 +85,7 @@ mark_big_integers (const char *text, size_t len, size_t *out_len)
       while (end < len && strchr ("0123456789+-.eE", text[end]) != NULL && text[end] != '\0')
         end++;
 
-      if (c >= '1' && c <= '9' && end - i >= 19 && strspn (text + i, "0123456789") == end - i)
+      if (c >= '1' && c <= '9' && end - i >= 19 && all_digits (text + i, end - i))
         {
           char digits[32];
           unsigned long long value = 0;

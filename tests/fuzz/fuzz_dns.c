@@ -1,17 +1,15 @@
-/* libFuzzer target for the DNS responder's message handling
- * (sandbox/net/dns_message.c): queries, error replies, upstream answers
- * with CNAME chains, and TTL capping on arbitrary bytes.
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isandbox -I. \
- *     tests/fuzz/fuzz_dns.c sandbox/net/dns_message.c sandbox/oci/error.c \
- *     sandbox/oci/util.c sandbox/oci/log.c $(pkg-config --cflags --libs ldns jansson) -o fuzz_dns
- *   ./fuzz_dns -max_len=4096 */
-#include <stddef.h>
-#include <stdint.h>
-
+/* Fuzzes the DNS responder's message handling (sandbox/net/dns_message.c)
+ * on arbitrary bytes: a query's checks, the error replies, an upstream
+ * answer's records with CNAME chains, and TTL capping. */
+#include "fuzz.h"
 #include "net/dns_message.h"
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+int
+LLVMFuzzerInitialize (int *argc, char ***argv)
+{
+  fuzz_init_log ();
+  return 0;
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

@@ -570,6 +570,51 @@ test_svid_write_layout (void)
   remove_tree (dir);
 }
 
+/* Loads a CA from the contents of its files, as the fuzz target does, and
+ * rejects swapped keys and text that is not PEM, naming the file. */
+static void
+test_ca_load_pem (void)
+{
+  cleanup_free char *dir = make_temp_dir ();
+  cleanup_free char *ca_dir = ar_xasprintf ("%s/ca", dir);
+  cleanup_free char *cert_path = ar_xasprintf ("%s/%s", ca_dir, AR_SPIFFE_CA_CERT);
+  cleanup_free char *key_path = ar_xasprintf ("%s/%s", ca_dir, AR_SPIFFE_CA_KEY);
+  cleanup_free char *jwt_key_path = ar_xasprintf ("%s/%s", ca_dir, AR_SPIFFE_JWT_KEY);
+  cleanup_free char *cert = NULL, *key = NULL, *jwt_key = NULL;
+  cleanup_free char *swapped_msg = NULL, *garbage_msg = NULL;
+  size_t cert_len = 0, key_len = 0, jwt_key_len = 0;
+  struct ar_spiffe_ca *ca = NULL;
+  cleanup_error ar_error_t err = NULL;
+  cleanup_error ar_error_t swapped_err = NULL;
+  cleanup_error ar_error_t garbage_err = NULL;
+
+  CHECK (ar_spiffe_ca_init (ca_dir, "example.org", 0, &err) == 0);
+  CHECK (ar_read_file (cert_path, &cert, &cert_len, &err) == 0);
+  CHECK (ar_read_file (key_path, &key, &key_len, &err) == 0);
+  CHECK (ar_read_file (jwt_key_path, &jwt_key, &jwt_key_len, &err) == 0);
+  if (cert == NULL || key == NULL || jwt_key == NULL)
+    return;
+
+  CHECK (ar_spiffe_ca_load_pem ("mem", cert, cert_len, key, key_len, jwt_key, jwt_key_len, &ca, &err) == 0);
+  CHECK (ca != NULL);
+  if (ca != NULL)
+    CHECK_STR_EQ (ar_spiffe_ca_trust_domain (ca), "example.org");
+  ar_spiffe_ca_free (ca);
+  ca = NULL;
+
+  CHECK (ar_spiffe_ca_load_pem ("mem", cert, cert_len, jwt_key, jwt_key_len, key, key_len, &ca, &swapped_err) < 0);
+  CHECK (ca == NULL);
+  swapped_msg = swapped_err ? ar_error_format (swapped_err) : NULL;
+  CHECK_CONTAINS (swapped_msg, "the key `mem/ca_key.pem` does not match the certificate `mem/ca.pem`");
+
+  CHECK (ar_spiffe_ca_load_pem ("mem", "not pem", 7, key, key_len, jwt_key, jwt_key_len, &ca, &garbage_err) < 0);
+  CHECK (ca == NULL);
+  garbage_msg = garbage_err ? ar_error_format (garbage_err) : NULL;
+  CHECK_CONTAINS (garbage_msg, "`mem/ca.pem` is not a PEM certificate");
+
+  remove_tree (dir);
+}
+
 int
 main (void)
 {
@@ -578,6 +623,7 @@ main (void)
     { "spiffe id trust domain out", test_id_trust_domain_out },
     { "spiffe id template", test_id_template },
     { "ca files and modes", test_ca_files_and_modes },
+    { "ca load pem", test_ca_load_pem },
     { "svid verifies against bundle", test_svid_verifies_against_bundle },
     { "svid extensions", test_svid_extensions },
     { "jwt svid verifies", test_jwt_svid_verifies },

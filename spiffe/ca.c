@@ -3,8 +3,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -168,7 +170,8 @@ new_certificate (EVP_PKEY *subject_key, int64_t not_before, int64_t not_after, X
        && BN_to_ASN1_INTEGER (serial, X509_get_serialNumber (cert)) != NULL
        && X509_time_adj_ex (X509_getm_notBefore (cert), 0, 0, &(time_t){ (time_t) not_before }) != NULL
        && X509_time_adj_ex (X509_getm_notAfter (cert), 0, 0, &(time_t){ (time_t) not_after }) != NULL
-       && X509_set_pubkey (cert, subject_key);
+       && (ar_spiffe_pubkey_set_p256 (X509_get_X509_PUBKEY (cert), subject_key)
+           || X509_set_pubkey (cert, subject_key));
   BN_free (serial);
   if (!ok)
     {
@@ -333,17 +336,80 @@ read_pem_file (int dirfd, const char *dir, const char *name, BIO **out, ar_error
   return 0;
 }
 
-static int
-read_key (int dirfd, const char *dir, const char *name, EVP_PKEY **out, ar_error_t *err)
+/* One decoder for the CA's two private keys.  Setting up a decoder
+ * context makes OpenSSL 3.0 look at every decoder of every provider, which
+ * costs more than decoding a key (about 3.5 million instructions each),
+ * so both files share one, narrowed to PEM EC keys. */
+struct key_decoder
 {
-  BIO *bio = NULL;
-  EVP_PKEY *key;
-  int ret = read_pem_file (dirfd, dir, name, &bio, err);
+  OSSL_DECODER_CTX *ctx; /* NULL: every file takes the general path */
+  EVP_PKEY *key;         /* where ctx puts each key it decodes */
+};
 
-  if (ret < 0)
-    return ret;
+static void
+key_decoder_init (struct key_decoder *decoder)
+{
+  decoder->key = NULL;
+  decoder->ctx = OSSL_DECODER_CTX_new_for_pkey (&decoder->key, "PEM", NULL, "EC", EVP_PKEY_KEYPAIR, NULL, NULL);
+  if (decoder->ctx == NULL)
+    ERR_clear_error ();
+}
+
+static void
+key_decoder_free (struct key_decoder *decoder)
+{
+  OSSL_DECODER_CTX_free (decoder->ctx);
+  EVP_PKEY_free (decoder->key);
+}
+
+/* Decodes a PEM private key: through the shared decoder first, then, for
+ * anything it does not take, PEM_read_bio_PrivateKey as before, so that
+ * the same files load and fail with the same messages. */
+static EVP_PKEY *
+decode_key (struct key_decoder *decoder, const char *data, size_t len)
+{
+  const unsigned char *cursor = (const unsigned char *) data;
+  size_t left = len;
+  EVP_PKEY *key = NULL;
+  BIO *bio;
+
+  if (decoder->ctx != NULL)
+    {
+      EVP_PKEY_free (decoder->key);
+      decoder->key = NULL;
+      if (OSSL_DECODER_from_data (decoder->ctx, &cursor, &left) && decoder->key != NULL)
+        {
+          key = decoder->key;
+          decoder->key = NULL;
+          return key;
+        }
+      ERR_clear_error ();
+    }
+
+  bio = BIO_new_mem_buf (data, (int) len);
+  if (bio == NULL)
+    return NULL;
   key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
   BIO_free (bio);
+  return key;
+}
+
+static int
+read_key (int dirfd, const char *dir, const char *name, struct key_decoder *decoder, EVP_PKEY **out,
+          ar_error_t *err)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  EVP_PKEY *key;
+  int ret;
+
+  ret = ar_read_file_at (dirfd, name, &data, &len, err);
+  if (ret < 0)
+    return ar_error_wrap (err, "cannot read the CA file `%s/%s`; create a CA with `agentrun ca init`", dir, name);
+  if (len > INT_MAX)
+    return ar_make_error (err, EFBIG, "`%s/%s` is too large for a PEM private key", dir, name);
+  key = decode_key (decoder, data, len);
+  OPENSSL_cleanse (data, len);
   if (key == NULL)
     return ar_spiffe_ssl_error (err, "`%s/%s` is not a PEM private key", dir, name);
   if (!EVP_PKEY_is_a (key, "EC"))
@@ -431,6 +497,7 @@ ar_spiffe_ca_load (const char *dir, struct ar_spiffe_ca **out, ar_error_t *err)
 {
   cleanup_spiffe_ca struct ar_spiffe_ca *ca = ar_xmalloc0 (sizeof *ca);
   cleanup_close int dirfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct key_decoder decoder;
   BIO *bio = NULL;
   int ret;
 
@@ -445,10 +512,11 @@ ar_spiffe_ca_load (const char *dir, struct ar_spiffe_ca **out, ar_error_t *err)
   BIO_free (bio);
   if (ca->cert == NULL)
     return ar_spiffe_ssl_error (err, "`%s/%s` is not a PEM certificate", dir, AR_SPIFFE_CA_CERT);
-  ret = read_key (dirfd, dir, AR_SPIFFE_CA_KEY, &ca->key, err);
-  if (ret < 0)
-    return ret;
-  ret = read_key (dirfd, dir, AR_SPIFFE_JWT_KEY, &ca->jwt_key, err);
+  key_decoder_init (&decoder);
+  ret = read_key (dirfd, dir, AR_SPIFFE_CA_KEY, &decoder, &ca->key, err);
+  if (ret == 0)
+    ret = read_key (dirfd, dir, AR_SPIFFE_JWT_KEY, &decoder, &ca->jwt_key, err);
+  key_decoder_free (&decoder);
   if (ret < 0)
     return ret;
 

@@ -3,6 +3,8 @@
 #define AGENTRUN_SPIFFE_INTERNAL_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +22,13 @@ int ar_spiffe_base64url_decode (const char *text, size_t text_len, unsigned char
 /* The key id of a public key: the base64url SHA-256 of its DER
  * SubjectPublicKeyInfo, cut to 32 characters. */
 int ar_spiffe_key_id (EVP_PKEY *key, char **out, ar_error_t *err);
+
+/* Sets pub, the SubjectPublicKeyInfo of a certificate or of a key id, to
+ * the public half of key, when key is a P-256 key with an uncompressed
+ * point (as every key of the local CA is); returns false and leaves pub
+ * alone otherwise, for i2d_PUBKEY or X509_set_pubkey to handle.  Gives the
+ * same bytes as those, without OpenSSL 3's encoder look-up. */
+bool ar_spiffe_pubkey_set_p256 (X509_PUBKEY *pub, EVP_PKEY *key);
 
 /* The JWK set, as JSON text, that holds the public half of a P-256 key
  * for JWT-SVIDs under key id kid. */

@@ -1,7 +1,6 @@
 /* Egress enforcement with an nftables table in the container's network
  * namespace: parsing the policy annotation, writing the ruleset as nft
- * text, and loading it with libnftables from a child that joins the
- * namespace. */
+ * text, and loading it with libnftables in the namespace. */
 #define _GNU_SOURCE
 #include "net/egress.h"
 
@@ -558,50 +557,63 @@ ar_egress_check_config (const struct ar_egress_policy *policy, const struct ar_c
   return 0;
 }
 
+/* Loads the ruleset into the network namespace the calling thread is in.
+ * On failure it copies nft's error text into message. */
+static int
+load_ruleset (const char *ruleset, char *message, size_t size)
+{
+  struct nft_ctx *nft = nft_ctx_new (NFT_CTX_DEFAULT);
+  const char *text;
+  int ret = 0;
+
+  if (nft == NULL)
+    {
+      snprintf (message, size, "cannot create an nftables context");
+      return -1;
+    }
+  nft_ctx_buffer_output (nft);
+  nft_ctx_buffer_error (nft);
+  if (nft_run_cmd_from_buffer (nft, ruleset) != 0)
+    {
+      text = nft_ctx_get_error_buffer (nft);
+      snprintf (message, size, "%s", text && *text ? text : "nft rejected the ruleset without a message");
+      ret = -1;
+    }
+  nft_ctx_free (nft);
+  return ret;
+}
+
 /* Joins the namespace and loads the ruleset, in the forked child.  On
  * failure it writes nft's error text to error_fd. */
 static int __attribute__ ((noreturn))
 apply_child (const char *ruleset, int netns_fd, int error_fd)
 {
-  struct nft_ctx *nft;
-  const char *message;
+  char message[4096];
 
   if (setns (netns_fd, CLONE_NEWNET) < 0)
     {
       dprintf (error_fd, "cannot join the network namespace: %s", strerror (errno));
       _exit (1);
     }
-  nft = nft_ctx_new (NFT_CTX_DEFAULT);
-  if (nft == NULL)
+  if (load_ruleset (ruleset, message, sizeof message) < 0)
     {
-      dprintf (error_fd, "cannot create an nftables context");
+      dprintf (error_fd, "%s", message);
       _exit (1);
     }
-  nft_ctx_buffer_output (nft);
-  nft_ctx_buffer_error (nft);
-  if (nft_run_cmd_from_buffer (nft, ruleset) != 0)
-    {
-      message = nft_ctx_get_error_buffer (nft);
-      dprintf (error_fd, "%s", message && *message ? message : "nft rejected the ruleset without a message");
-      _exit (1);
-    }
-  nft_ctx_free (nft);
   _exit (0);
 }
 
-int
-ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool replace, ar_error_t *err)
+/* Loads the ruleset from a child process that joins the namespace.
+ * Returns 1 and sets message to the child's error text on failure. */
+static int
+apply_forked (const char *ruleset, int netns_fd, char *message, size_t size, ar_error_t *err)
 {
-  cleanup_free char *ruleset = ar_egress_ruleset (policy, replace);
-  char message[4096];
   size_t used = 0;
   ssize_t n;
   int pipe_fds[2];
   int status;
   pid_t pid;
 
-  if (ruleset == NULL)
-    return 0;
   if (pipe2 (pipe_fds, O_CLOEXEC) < 0)
     return ar_make_error (err, errno, "cannot create a pipe");
 
@@ -620,8 +632,8 @@ ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool
     }
 
   close (pipe_fds[1]);
-  while (used < sizeof (message) - 1
-         && ((n = read (pipe_fds[0], message + used, sizeof (message) - 1 - used)) > 0 || (n < 0 && errno == EINTR)))
+  while (used < size - 1
+         && ((n = read (pipe_fds[0], message + used, size - 1 - used)) > 0 || (n < 0 && errno == EINTR)))
     if (n > 0)
       used += (size_t) n;
   message[used] = '\0';
@@ -632,13 +644,61 @@ ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool
       return ar_make_error (err, errno, "cannot wait for the process installing the network policy");
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {
-      while (used > 0 && (message[used - 1] == '\n' || message[used - 1] == ' '))
-        message[--used] = '\0';
-      return ar_make_error (err, EIO, "cannot install the nftables table inet %s in the container's network "
-                            "namespace (does the kernel have nf_tables?): %s",
-                            AR_EGRESS_TABLE, used ? message : "the nft process exited without a message");
+      if (used == 0)
+        snprintf (message, size, "the nft process exited without a message");
+      return 1;
     }
   return 0;
+}
+
+/* Loads the ruleset while the calling thread is in the namespace, then
+ * moves the thread back, which saves the fork and the wait of
+ * apply_forked.  Returns 2 and changes nothing when the thread cannot
+ * rejoin its own namespace (no CAP_SYS_ADMIN over that namespace's user
+ * namespace), so the first setns checks that before the thread leaves.
+ * Returns 1 and sets message when nft rejected the ruleset. */
+static int
+apply_in_thread (const char *ruleset, int netns_fd, char *message, size_t size, ar_error_t *err)
+{
+  cleanup_close int own_fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  int ret;
+
+  if (own_fd < 0 || setns (own_fd, CLONE_NEWNET) < 0)
+    return 2;
+  if (setns (netns_fd, CLONE_NEWNET) < 0)
+    {
+      snprintf (message, size, "cannot join the network namespace: %s", strerror (errno));
+      return 1;
+    }
+  ret = load_ruleset (ruleset, message, size) < 0 ? 1 : 0;
+  if (setns (own_fd, CLONE_NEWNET) < 0)
+    return ar_make_error (err, errno, "cannot return to the runtime's network namespace after installing the "
+                          "network policy");
+  return ret;
+}
+
+int
+ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool replace, ar_error_t *err)
+{
+  cleanup_free char *ruleset = ar_egress_ruleset (policy, replace);
+  char message[4096] = "";
+  size_t used;
+  int ret;
+
+  if (ruleset == NULL)
+    return 0;
+  ret = apply_in_thread (ruleset, netns_fd, message, sizeof message, err);
+  if (ret == 2)
+    ret = apply_forked (ruleset, netns_fd, message, sizeof message, err);
+  if (ret <= 0)
+    return ret;
+
+  used = strlen (message);
+  while (used > 0 && (message[used - 1] == '\n' || message[used - 1] == ' '))
+    message[--used] = '\0';
+  return ar_make_error (err, EIO, "cannot install the nftables table inet %s in the container's network "
+                        "namespace (does the kernel have nf_tables?): %s",
+                        AR_EGRESS_TABLE, message);
 }
 
 int

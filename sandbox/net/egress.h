@@ -117,10 +117,11 @@ int ar_egress_collect_host_addresses (struct ar_egress_policy *policy, ar_error_
  * or "(default)" for the default deny.  For the rule field of events. */
 const char *ar_egress_blocked_reason (const struct ar_egress_policy *policy, int family, const unsigned char addr[16]);
 
-/* Installs the table in the network namespace open at netns_fd, from a
- * short-lived child process that joins it, so that the runtime itself
- * never leaves its own namespace.  replace is for a namespace joined by
- * path, which may have the table already. */
+/* Installs the table in the network namespace open at netns_fd.  The
+ * calling thread joins the namespace for the transaction and comes back,
+ * or, where it could not come back (no CAP_SYS_ADMIN over its own
+ * namespace), a short-lived child process joins it.  replace is for a
+ * namespace joined by path, which may have the table already. */
 int ar_egress_apply_netns (const struct ar_egress_policy *policy, int netns_fd, bool replace, ar_error_t *err);
 
 /* Same, in the network namespace of process pid, with the runtime's own

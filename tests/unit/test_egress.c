@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "net/egress.h"
@@ -274,9 +275,16 @@ test_apply_in_new_namespace (void)
       cleanup_free char *listing = NULL;
       size_t len;
 
+      struct stat before, after;
+
+      CHECK (stat ("/proc/thread-self/ns/net", &before) == 0);
       CHECK (ar_egress_apply_pid (p, holder, false, &err) == 0);
       /* Twice: the second replaces the first in one transaction. */
       CHECK (ar_egress_apply_pid (p, holder, true, &err) == 0);
+      /* The runtime's thread is back in its own namespace. */
+      CHECK (stat ("/proc/thread-self/ns/net", &after) == 0);
+      CHECK (before.st_ino == after.st_ino);
+      CHECK (before.st_dev == after.st_dev);
       CHECK (system (command) == 0);
       if (ar_read_file (out_path, &listing, &len, &err) == 0)
         {

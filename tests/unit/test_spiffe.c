@@ -15,6 +15,7 @@
 #include "oci/util.h"
 #include "spiffe/ca.h"
 #include "spiffe/id.h"
+#include "spiffe/internal.h"
 #include "unit.h"
 
 struct id_case
@@ -615,6 +616,118 @@ test_ca_load_pem (void)
   remove_tree (dir);
 }
 
+/* The key id, computed without the encoder framework for P-256 keys, is
+ * the hash of the same bytes that i2d_PUBKEY gives; other keys take
+ * i2d_PUBKEY itself. */
+static void
+test_key_id_matches_i2d_pubkey (void)
+{
+  static const char *const curves[] = { "P-256", "P-384" };
+
+  for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++)
+    {
+      EVP_PKEY *key = EVP_EC_gen (curves[i]);
+      unsigned char *der = NULL;
+      unsigned char digest[EVP_MAX_MD_SIZE];
+      unsigned int digest_len = 0;
+      cleanup_free char *kid = NULL;
+      cleanup_free char *expected = NULL;
+      cleanup_error ar_error_t err = NULL;
+      int der_len;
+
+      CHECK (key != NULL);
+      if (key == NULL)
+        continue;
+      der_len = i2d_PUBKEY (key, &der);
+      CHECK (der_len > 0);
+      CHECK (EVP_Digest (der, (size_t) der_len, digest, &digest_len, EVP_sha256 (), NULL) == 1);
+      expected = ar_spiffe_base64url_encode (digest, digest_len);
+      expected[32] = '\0';
+      CHECK (ar_spiffe_key_id (key, &kid, &err) == 0);
+      CHECK_STR_EQ (kid, expected);
+      OPENSSL_free (der);
+      EVP_PKEY_free (key);
+    }
+}
+
+/* Replaces dir/name with key in the PEM form that write gives. */
+static void
+replace_key_file (const char *dir, const char *name, EVP_PKEY *key, bool traditional)
+{
+  cleanup_free char *path = ar_xasprintf ("%s/%s", dir, name);
+  BIO *bio;
+
+  unlink (path);
+  bio = BIO_new_file (path, "w");
+  CHECK (bio != NULL);
+  if (bio == NULL)
+    return;
+  if (traditional)
+    CHECK (PEM_write_bio_PrivateKey_traditional (bio, key, NULL, NULL, 0, NULL, NULL) == 1);
+  else
+    CHECK (PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL, NULL) == 1);
+  BIO_free (bio);
+}
+
+/* ca load takes the keys in every PEM form it took before the shared
+ * decoder, and refuses the others with the same messages. */
+static void
+test_ca_load_key_forms (void)
+{
+  cleanup_free char *dir = make_temp_dir ();
+  cleanup_free char *ca_dir = ar_xasprintf ("%s/ca", dir);
+  cleanup_free char *jwt_path = ar_xasprintf ("%s/%s", ca_dir, AR_SPIFFE_JWT_KEY);
+  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
+  cleanup_error ar_error_t err = NULL;
+  cleanup_free char *msg = NULL;
+  EVP_PKEY *jwt_key = NULL, *rsa_key;
+  BIO *bio;
+  int fd;
+
+  CHECK (ar_spiffe_ca_init (ca_dir, "example.org", 0, &err) == 0);
+  bio = BIO_new_file (jwt_path, "r");
+  CHECK (bio != NULL && (jwt_key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL)) != NULL);
+  BIO_free (bio);
+  if (jwt_key == NULL)
+    {
+      remove_tree (dir);
+      return;
+    }
+
+  /* The traditional "EC PRIVATE KEY" form loads, with the same key id. */
+  replace_key_file (ca_dir, AR_SPIFFE_JWT_KEY, jwt_key, true);
+  CHECK (ar_spiffe_ca_load (ca_dir, &ca, &err) == 0);
+  ar_spiffe_ca_free (ca);
+  ca = NULL;
+
+  /* An RSA key is a PEM private key, but not an EC key. */
+  rsa_key = EVP_RSA_gen (2048);
+  CHECK (rsa_key != NULL);
+  if (rsa_key != NULL)
+    {
+      replace_key_file (ca_dir, AR_SPIFFE_JWT_KEY, rsa_key, false);
+      CHECK (ar_spiffe_ca_load (ca_dir, &ca, &err) < 0);
+      msg = err ? ar_error_format (err) : NULL;
+      CHECK_CONTAINS (msg, "is not an EC key");
+      free (msg);
+      msg = NULL;
+      ar_error_release (&err);
+      EVP_PKEY_free (rsa_key);
+    }
+
+  /* Text that is no key at all. */
+  unlink (jwt_path);
+  fd = open (jwt_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  CHECK (fd >= 0 && write (fd, "not a key\n", 10) == 10);
+  if (fd >= 0)
+    close (fd);
+  CHECK (ar_spiffe_ca_load (ca_dir, &ca, &err) < 0);
+  msg = err ? ar_error_format (err) : NULL;
+  CHECK_CONTAINS (msg, "is not a PEM private key");
+  EVP_PKEY_free (jwt_key);
+  remove_tree (dir);
+}
+
 int
 main (void)
 {
@@ -629,6 +742,8 @@ main (void)
     { "jwt svid verifies", test_jwt_svid_verifies },
     { "mint errors", test_mint_errors },
     { "svid write layout", test_svid_write_layout },
+    { "key id matches i2d_PUBKEY", test_key_id_matches_i2d_pubkey },
+    { "ca load key forms", test_ca_load_key_forms },
     { NULL, NULL },
   };
   return unit_run (tests);

@@ -314,7 +314,8 @@ test_raw_sockets_denied() {
     assert_contains "$OUT" "$name denied EPERM" "$name socket without CAP_NET_RAW"
   done
   # ICMP datagram sockets need the group in net.ipv4.ping_group_range, which
-  # is empty in a new network namespace.  They would pass the table anyway.
+  # is empty in a new network namespace.  Their packets would still go
+  # through the table.
   assert_contains "$OUT" "ping-ipv4 denied EACCES" "ICMP datagram socket"
   for name in userns-raw-ipv4 userns-packet-raw; do
     if [[ $OUT == *"userns entered"* ]]; then
@@ -327,8 +328,9 @@ test_raw_sockets_denied() {
     fail "expected busybox ping to fail twice with 'permission denied', got: $OUT"
 }
 
-# Only the bounding set: a setuid-root or file-capability binary in the
-# image (ping often is one) would get CAP_NET_RAW from it.
+# Only the bounding set: without no_new_privileges, a setuid-root or
+# file-capability binary in the image (ping often is one) gets CAP_NET_RAW
+# from it.
 # test_network.sh covers the permitted set.
 test_cap_net_raw_in_bounding_rejected() {
   bp_setup

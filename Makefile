@@ -266,6 +266,9 @@ $(FUZZ_DIR)/libagentrun.a: $(FUZZ_LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
+# The gRPC target includes the generated protobuf headers.
+$(FUZZ_DIR)/fuzz_grpc: $(PROTO_HDRS)
+
 # Kept between runs, although only the link rules name them.
 .SECONDARY: $(FUZZ_DIR)/sandbox/edition/full.o $(ASAN_DIR)/sandbox/edition/full.o
 

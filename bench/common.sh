@@ -29,6 +29,10 @@ if [[ ${AR_BENCH_IN_NAMESPACE:-} != 1 ]]; then
     fi
   done
   export AR_BENCH_IN_NAMESPACE=1
+  # The benchmark shares the host's network namespace: agentrun's own
+  # container network would add veth pairs, a host nft table and turn on
+  # forwarding there.  The agent policy's egress table needs none of it.
+  export AGENTRUN_NETWORK_SUBNET=none
   exec unshare --mount --propagation private "$0" "$@"
 fi
 

@@ -17,7 +17,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ar-fuzz-seeds.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 rm -rf "$out"
-mkdir -p "$out"/{config,dns,egress,policy_yaml,policy_json,spiffe_ca,spiffe_jwt}
+mkdir -p "$out"/{config,dns,egress,grpc,policy_yaml,policy_json,spiffe_ca,spiffe_jwt}
 
 # --- policies -----------------------------------------------------------------
 for policy in examples/policies/*.yaml; do
@@ -112,6 +112,45 @@ join "$tmp/path-ca.pem" "$tmp/ec.pem" "$tmp/ec.pem" >"$out/spiffe_ca/openssl-san
 # --- a JWT-SVID and its bundle -------------------------------------------------
 { tr -d '\n' <"$tmp/svid/jwt_svid.token"; printf '\0'; cat "$tmp/ca/jwt_bundle.json"; } \
   >"$out/spiffe_jwt/agentrun-jwt"
+
+# --- Workload API responses in gRPC frames, from the SVIDs above ---------------
+# The first byte picks the response type of fuzz_grpc.c: 0 X509SVIDResponse,
+# 1 JWTSVIDResponse, 2 X509BundlesResponse.
+protoc --python_out="$tmp" -Ispiffe/proto spiffe/proto/workload.proto
+openssl x509 -in "$tmp/svid/svid.pem" -outform DER -out "$tmp/svid.der"
+openssl pkcs8 -topk8 -nocrypt -in "$tmp/svid/svid_key.pem" -outform DER -out "$tmp/svid_key.der"
+openssl x509 -in "$tmp/ca/ca.pem" -outform DER -out "$tmp/ca.der"
+/usr/bin/python3 - "$tmp" "$out/grpc" <<'PYTHON'
+import struct
+import sys
+
+sys.path.insert(0, sys.argv[1])
+import workload_pb2
+
+tmp, out = sys.argv[1], sys.argv[2]
+der = open(tmp + "/svid.der", "rb").read()
+key = open(tmp + "/svid_key.der", "rb").read()
+ca = open(tmp + "/ca.der", "rb").read()
+token = open(tmp + "/svid/jwt_svid.token").read().strip()
+spiffe_id = "spiffe://example.org/agent"
+
+
+def frames(kind, *messages):
+    body = b"".join(b"\0" + struct.pack(">I", len(m)) + m for m in messages)
+    return bytes([kind]) + body
+
+
+x509 = workload_pb2.X509SVIDResponse()
+x509.svids.add(spiffe_id=spiffe_id, x509_svid=der, x509_svid_key=key, bundle=ca)
+open(out + "/x509-svid", "wb").write(frames(0, x509.SerializeToString()))
+open(out + "/x509-svid-twice", "wb").write(frames(0, x509.SerializeToString(), x509.SerializeToString()))
+jwt = workload_pb2.JWTSVIDResponse()
+jwt.svids.add(spiffe_id=spiffe_id, svid=token)
+open(out + "/jwt-svid", "wb").write(frames(1, jwt.SerializeToString()))
+bundles = workload_pb2.X509BundlesResponse()
+bundles.bundles["spiffe://example.org"] = ca
+open(out + "/x509-bundles", "wb").write(frames(2, bundles.SerializeToString()))
+PYTHON
 
 # --- DNS queries and answers, written with dnslib ------------------------------
 /usr/bin/python3 - "$out/dns" <<'PYTHON'

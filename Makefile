@@ -61,7 +61,7 @@ endif
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
-.PHONY: all check check-unit check-integration check-cgroup2 bench install clean
+.PHONY: all check check-unit check-integration check-cgroup2 bench demo demo-podman install clean
 
 all: agentrun
 
@@ -141,6 +141,15 @@ print-cg2-command:
 # go to bench/out/, and bench/RESULTS.md records a run.
 bench: agentrun
 	bench/run.sh
+
+# The demo agent under examples/policies/demo-agent.yaml (needs root): the
+# first run builds its Debian rootfs with debootstrap, later runs reuse it.
+demo: agentrun
+	examples/demo/demo.sh agentrun
+
+# The same agent with podman and agentrun as its runtime.
+demo-podman: agentrun
+	examples/demo/demo.sh podman
 
 install: agentrun
 	install -D -m 0755 agentrun $(DESTDIR)$(BINDIR)/agentrun

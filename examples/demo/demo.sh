@@ -7,14 +7,16 @@
 # as its runtime, on an image imported from the same root filesystem;
 # `both` does one after the other.  Needs root and a built ./agentrun.
 #
-# What it makes, and removes when it ends:
-#   - network namespaces: ar-demo-PID (the "host", where agentrun and podman
-#     run), ar-demo-PID-s (the test hosts: api.demo.test and
+# What it makes, and removes when it ends (NAME is DEMO_NAME, by default
+# ar-demo-PID; it is also the container's id with agentrun run):
+#   - network namespaces: NAME (the "host", where agentrun and podman
+#     run), NAME-s (the test hosts: api.demo.test and
 #     exfil.demo.test, python3 -m http.server each, and a DNS server that
-#     knows both names) and ar-demo-PID-c1, ar-demo-PID-c2 (the agent's,
+#     knows both names) and NAME-c1, NAME-c2 (the agent's,
 #     joined by path; one per runtime).  Veth pairs join them to the host
 #     namespace, which forwards between them.  Nothing touches the network
 #     of the namespace the script was started in;
+#   - /etc/netns/NAME-s, the test hosts' hosts and resolv.conf files;
 #   - a temporary folder with the bundle, the workspace and podman's storage.
 # What it keeps between runs:
 #   - the root filesystem, /var/cache/agentrun/demo-rootfs (DEMO_ROOTFS),
@@ -65,7 +67,7 @@ fi
 
 # The test network.  The host namespace has 10.213.90.1 towards the test
 # hosts and 10.213.91.1 and .5 towards the agents.
-tag=ar-demo-$$
+tag=${DEMO_NAME:-ar-demo-$$}
 host_ns=$tag
 servers_ns=$tag-s
 api_address=10.213.90.10
@@ -225,11 +227,14 @@ podman_cleanup() {
   [ -n "${podman_cmd[*]:-}" ] || return 0
   "${podman_cmd[@]}" rm -a -f -t 0 >/dev/null 2>&1
   "${podman_cmd[@]}" rmi -a -f >/dev/null 2>&1
+  [ -z "${podman_runroot:-}" ] || rm -rf --one-file-system "$podman_runroot"
 }
 
 run_podman() {
   local dir=$work/podman
-  mkdir -p "$dir/bin" "$dir/storage" "$dir/run" "$dir/tmp" "$dir/cni" "$work/workspace-podman"
+  # podman refuses a runroot path longer than 50 characters.
+  podman_runroot=$(mktemp -d /tmp/ar-demo-run.XXXXXX)
+  mkdir -p "$dir/bin" "$dir/storage" "$dir/tmp" "$dir/cni" "$work/workspace-podman"
   chown 1000:1000 "$work/workspace-podman"
   # podman starts the runtime with a cleared environment, so a wrapper
   # points agentrun at the folder of named policies.  It is named agentrun
@@ -240,14 +245,14 @@ run_podman() {
   # podman's own settings and storage, in the temporary folder.
   sed -e '/^agentrun = \[/d' -e "/^\[engine.runtimes\]/a agentrun = [\"$dir/bin/agentrun\"]" \
     "$repo/examples/podman/agentrun.conf" >"$dir/containers.conf"
-  printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$dir/storage" "$dir/run" \
+  printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$dir/storage" "$podman_runroot" \
     >"$dir/storage.conf"
   : >"$dir/registries.conf"
   export CONTAINERS_CONF=$dir/containers.conf CONTAINERS_STORAGE_CONF=$dir/storage.conf
   export CONTAINERS_REGISTRIES_CONF=$dir/registries.conf
   # podman, conmon and agentrun run in the demo's host namespace, as
   # agentrun run does; with --network ns:PATH podman sets up no network.
-  podman_cmd=(nsenter --net="/run/netns/$host_ns" podman --root "$dir/storage" --runroot "$dir/run" --tmpdir "$dir/tmp" --storage-driver vfs
+  podman_cmd=(nsenter --net="/run/netns/$host_ns" podman --root "$dir/storage" --runroot "$podman_runroot" --tmpdir "$dir/tmp" --storage-driver vfs
     --network-config-dir "$dir/cni")
 
   say "podman import $rootfs as localhost/agentrun-demo"
@@ -283,12 +288,12 @@ fi
 say "test network: $host_ns (host), $servers_ns (api.demo.test, exfil.demo.test, DNS), $tag-c1 and $tag-c2 (agents)"
 setup_network
 
-status=0
+# Without `||` after them, so that set -e stops the script at the first
+# failed step.
 if [ "$which" != podman ]; then
-  run_agentrun || status=1
+  run_agentrun
 fi
 if [ "$which" != agentrun ]; then
-  run_podman || status=1
+  run_podman
 fi
 say "done; removing the containers, namespaces and $work"
-exit $status

@@ -3,10 +3,10 @@
 reports each step as one JSON object per line.
 
 It reads its SPIFFE identity from the SVID files that agentrun wrote into
-$AGENTRUN_SVID_DIR, fetches a page from an allowed server and from one that
-its policy does not list (both by name), writes inside and outside its
-workspace, calls unshare(2), which the policy's seccomp profile denies, and
-binds TCP port 80, which needs CAP_NET_BIND_SERVICE.
+$AGENTRUN_SVID_DIR.  It fetches a page by name from an allowed server and
+from one that its policy does not list, and writes inside and outside its
+workspace.  It calls unshare(2), which the policy's seccomp profile denies,
+and binds TCP port 80, which needs CAP_NET_BIND_SERVICE.
 
 Each line has "check" (a fixed name), "outcome" ("allowed", "blocked" or
 "missing"), "action" (what was tried) and "result" (what came back), plus
@@ -129,14 +129,14 @@ def check_syscall():
 def check_capability():
     action = "bind TCP port 80"
     extra = {"capability": "CAP_NET_BIND_SERVICE", "cap_eff": status_field("CapEff")}
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        s.bind(("0.0.0.0", 80))
+        sock.bind(("0.0.0.0", 80))
         emit("capability", "allowed", action, "bound", **extra)
     except OSError as exc:
         emit("capability", "blocked", action, error_text(exc), **extra)
     finally:
-        s.close()
+        sock.close()
 
 
 def main():

@@ -2,10 +2,11 @@
 # demo.sh [agentrun|podman|both]: runs the demo agent (examples/demo/agent.py)
 # in a Debian 12 root filesystem under the policy
 # examples/policies/demo-agent.yaml with a SPIFFE identity, and prints what
-# it could do, what was blocked and by which policy rule.  `agentrun` (the
-# default) runs it with `agentrun run`; `podman` with podman and agentrun
-# as its runtime, on an image imported from the same root filesystem;
-# `both` does one after the other.  Needs root and a built ./agentrun.
+# it could do, what was blocked and by which policy rule.  With `agentrun`
+# (the default), `agentrun run` runs the agent.  With `podman`, podman runs
+# it with agentrun as its runtime, on an image imported from the same root
+# filesystem.  `both` does one after the other.  Needs root and a built
+# ./agentrun.
 #
 # What it makes, and removes when it ends (NAME is DEMO_NAME, by default
 # ar-demo-PID; it is also the container's id with agentrun run):
@@ -192,8 +193,8 @@ run_agentrun() {
   mkdir -p "$bundle" "$work/workspace"
   chown 1000:1000 "$work/workspace"
   (cd "$bundle" && "$agentrun" spec)
-  # The config asks for what the agent needs; the policy fills in the user,
-  # the capabilities and the limits, and checks the rest.
+  # config.json requests only what the agent needs.  The policy fills in
+  # the user, the capabilities and the limits, and checks the rest.
   jq --arg rootfs "$rootfs" --arg here "$here" --arg work "$work" --arg netns "/run/netns/$tag-c1" \
     --arg ca "$ca" '
     .root = {path: $rootfs, readonly: true}
@@ -258,15 +259,14 @@ run_podman() {
   say "podman import $rootfs as localhost/agentrun-demo"
   tar -C "$rootfs" -c . | "${podman_cmd[@]}" import -q - localhost/agentrun-demo >/dev/null
 
-  # The flags match the container to the policy: no capabilities, uid
-  # 1000, a read-only root without podman's tmpfs mounts, no new
-  # privileges, and at most the policy's processes.
+  # The flags match the container to the policy, which rejects podman's
+  # defaults: capabilities, uid 0, a writable root or podman's tmpfs
+  # mounts on a read-only one, and a pids limit of 2048.
   say "podman --runtime $dir/bin/agentrun run --annotation agentrun.policy=demo-agent.yaml ... (network ns:/run/netns/$tag-c2)"
   "${podman_cmd[@]}" --runtime "$dir/bin/agentrun" run --rm --pull never \
     --network "ns:/run/netns/$tag-c2" --dns "$dns_address" --hostname demo-agent \
     --annotation agentrun.policy=demo-agent.yaml --annotation "agentrun.identity.ca=$ca" \
-    --user 1000:1000 --cap-drop all --read-only --read-only-tmpfs=false \
-    --security-opt no-new-privileges --pids-limit 64 \
+    --user 1000:1000 --cap-drop all --read-only --read-only-tmpfs=false --pids-limit 64 \
     -v "$here:/opt/demo:ro" -v "$work/workspace-podman:/workspace" -w /workspace -e HOME=/workspace \
     localhost/agentrun-demo /usr/bin/python3 /opt/demo/agent.py http://api.demo.test/ http://exfil.demo.test/ \
     >"$work/agent-podman.out" 2>"$work/agent-podman.err" </dev/null || {

@@ -11,10 +11,10 @@ agentrun installed in the agent's network namespace, DENIED_REQUESTS the
 number of requests that the denied server logged.  Exits with 1 when a
 check's outcome is not the one the policy should give, or is missing.
 
-Each line reads `OUTCOME  ACTION: RESULT  [RULE]`, with OUTCOME one of
-identity, allowed, blocked or waiting (a check that waits for a feature
-being built); a line whose outcome differs from the expected one ends
-with `UNEXPECTED`.
+Each line reads `OUTCOME  ACTION: RESULT  [RULE]`.  OUTCOME is identity,
+allowed, blocked, or waiting for a check that needs a feature still being
+built.  A line whose outcome differs from the expected one ends with
+`UNEXPECTED`.
 """
 
 import json
@@ -34,9 +34,9 @@ CHECKS = [
     ("capability", "blocked", "process.capabilities", r"^\s*capabilities:", "CAP_NET_BIND_SERVICE not kept"),
 ]
 
-# What waits for the network by DNS name, being built: agentrun's DNS
-# responder (it answers only allowed names and opens their addresses in
-# nft sets) and agentrun's own veth network.
+# Lines for the parts of egress by DNS name that are still being built:
+# agentrun's DNS responder, which answers only allowed names and opens
+# their addresses in nft sets, and agentrun's own veth network.
 WAITING = [
     "waiting  DNS: exfil.demo.test resolves (the demo's DNS server answers)  "
     "[needs agentrun's DNS responder, which answers only allowed names]",

@@ -4,9 +4,9 @@
 # The demo keeps its Debian rootfs in /var/cache/agentrun/demo-rootfs and
 # its CA in /var/lib/agentrun/demo-ca.  When the rootfs is missing, the
 # first test builds it with debootstrap from the Debian mirror of
-# /etc/apt/sources.list; on the project's machines that took 38 seconds,
-# and a demo run with the rootfs in place about 3 (agentrun run) and 12
-# (podman) seconds.
+# /etc/apt/sources.list.  On the project's 2-core machines that build took
+# 38 to 58 seconds.  With the rootfs in place, a demo run took about 3
+# seconds with agentrun run and 12 with podman.
 
 DEMO_POLICY=examples/policies/demo-agent.yaml
 

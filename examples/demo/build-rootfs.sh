@@ -36,6 +36,16 @@ find_mirror() {
     grep -oE 'https?://[^[:space:]]+' | grep -v -- '-security' | head -n 1
 }
 
+# One build at a time: a second caller waits, then finds DIR complete.
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+flock 9
+if [ -x "$dir/usr/bin/python3" ]; then
+  exit 0
+fi
+# Builds that were killed before their EXIT trap ran.
+rm -rf --one-file-system "$dir".new.*
+
 mirror=${DEMO_MIRROR:-$(find_mirror)}
 if [ -z "$mirror" ]; then
   echo "$0: no Debian mirror in /etc/apt/sources.list or /etc/apt/sources.list.d: set DEMO_MIRROR=URL" >&2
@@ -44,7 +54,6 @@ fi
 
 # Build beside DIR and rename it into place at the end, so an interrupted
 # build never leaves a DIR that looks complete.
-mkdir -p "$(dirname "$dir")"
 tmp=$(mktemp -d "$dir.new.XXXXXX")
 cleanup() {
   [ -z "$tmp" ] || rm -rf --one-file-system "$tmp"

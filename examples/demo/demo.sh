@@ -23,7 +23,9 @@
 #   - the root filesystem, /var/cache/agentrun/demo-rootfs (DEMO_ROOTFS),
 #     built by build-rootfs.sh on the first run only;
 #   - the local CA, /var/lib/agentrun/demo-ca (DEMO_CA), made with
-#     `agentrun ca init` on the first run only.
+#     `agentrun ca init` on the first run only;
+#   - the lock files DEMO_ROOTFS.lock and DEMO_CA.lock, which keep two first
+#     runs from building either twice.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -106,7 +108,7 @@ say() {
 # hosts' namespace.
 wait_listen() {
   local proto=$1 address=$2 port=$3 i
-  for ((i = 0; i < 200; i++)); do
+  for ((i = 0; i < 400; i++)); do
     ip netns exec "$servers_ns" ss -Hln"${proto:0:1}" "src $address:$port" | grep -q . && return 0
     sleep 0.05
   done
@@ -283,7 +285,9 @@ say "root filesystem $rootfs"
 if [ ! -e "$ca/ca.pem" ]; then
   say "agentrun ca init --trust-domain $trust_domain --dir $ca"
   mkdir -p "$(dirname "$ca")"
-  "$agentrun" ca init --trust-domain "$trust_domain" --dir "$ca" >/dev/null
+  # flock, so that of two first runs at once only one makes the CA.
+  flock "$ca.lock" sh -c '[ -e "$2/ca.pem" ] || "$1" ca init --trust-domain "$3" --dir "$2" >/dev/null' \
+    sh "$agentrun" "$ca" "$trust_domain"
 fi
 say "test network: $host_ns (host), $servers_ns (api.demo.test, exfil.demo.test, DNS), $tag-c1 and $tag-c2 (agents)"
 setup_network

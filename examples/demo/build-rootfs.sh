@@ -1,11 +1,11 @@
 #!/bin/bash
 # build-rootfs.sh [DIR]: makes the demo agent's root filesystem, a minimal
 # Debian 12 (bookworm) with python3, in DIR (default
-# /var/cache/agentrun/demo-rootfs), unless DIR already holds one.
+# /var/cache/agentrun/demo-rootfs), unless DIR already contains one.
 #
 # debootstrap --variant=minbase fetches the packages from the first Debian
 # mirror named in /etc/apt/sources.list or /etc/apt/sources.list.d/*.sources
-# (DEMO_MIRROR=URL picks another).  The first build takes a few minutes;
+# (DEMO_MIRROR=URL picks another).  The first build takes about a minute;
 # later calls find DIR and return at once.  Delete DIR to rebuild it.
 set -euo pipefail
 
@@ -60,7 +60,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building the demo root filesystem in $dir from $mirror (a few minutes, once)" >&2
+echo "building the demo root filesystem in $dir from $mirror (about a minute, once)" >&2
 debootstrap --variant=minbase --include=python3 "$suite" "$tmp" "$mirror" >"$tmp.log" 2>&1 || {
   echo "$0: debootstrap failed; its log:" >&2
   tail -n 20 "$tmp.log" >&2

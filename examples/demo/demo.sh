@@ -13,7 +13,7 @@
 #   - network namespaces: NAME (the "host", where agentrun and podman
 #     run), NAME-s (the test hosts: api.demo.test and
 #     exfil.demo.test, python3 -m http.server each, and a DNS server that
-#     knows both names) and NAME-c1, NAME-c2 (the agent's,
+#     resolves both names) and NAME-c1, NAME-c2 (the agent's,
 #     joined by path; one per runtime).  Veth pairs join them to the host
 #     namespace, which forwards between them.  Nothing touches the network
 #     of the namespace the script was started in;
@@ -235,7 +235,7 @@ podman_cleanup() {
 
 run_podman() {
   local dir=$work/podman
-  # podman refuses a runroot path longer than 50 characters.
+  # podman rejects a runroot path longer than 50 characters.
   podman_runroot=$(mktemp -d /tmp/ar-demo-run.XXXXXX)
   mkdir -p "$dir/bin" "$dir/storage" "$dir/tmp" "$dir/cni" "$work/workspace-podman"
   chown 1000:1000 "$work/workspace-podman"

@@ -17,7 +17,6 @@
 #     joined by path; one per runtime).  Veth pairs join them to the host
 #     namespace, which forwards between them.  Nothing touches the network
 #     of the namespace the script was started in;
-#   - /etc/netns/NAME-s, the test hosts' hosts and resolv.conf files;
 #   - a temporary folder with the bundle, the workspace and podman's storage.
 # What it keeps between runs:
 #   - the root filesystem, /var/cache/agentrun/demo-rootfs (DEMO_ROOTFS),
@@ -90,8 +89,6 @@ cleanup() {
   for ns in "$tag-c1" "$tag-c2" "$servers_ns" "$host_ns"; do
     [ ! -e "/run/netns/$ns" ] || ip netns del "$ns"
   done
-  rm -rf "/etc/netns/$servers_ns"
-  [ -z "${made_etc_netns:-}" ] || rmdir /etc/netns 2>/dev/null
   rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
@@ -130,6 +127,12 @@ agent_netns() {
   ip -n "$name" route add default via "$host_address"
 }
 
+# Runs COMMAND in the test hosts' namespace with the demo's /etc/hosts.
+# `ip netns exec` gives it a mount namespace whose mounts stay there.
+in_servers() {
+  ip netns exec "$servers_ns" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" "$@"
+}
+
 setup_network() {
   ip netns add "$host_ns"
   ip netns add "$servers_ns"
@@ -148,25 +151,22 @@ setup_network() {
   agent_netns "$tag-c1" 10.213.91.1 10.213.91.2
   agent_netns "$tag-c2" 10.213.91.5 10.213.91.6
 
-  # `ip netns exec` mounts these over /etc/hosts and /etc/resolv.conf for
-  # the test hosts: http.server looks its address up when it starts, and
-  # the host's DNS servers are out of reach there.
-  [ -d /etc/netns ] || made_etc_netns=1
-  mkdir -p "/etc/netns/$servers_ns"
-  printf '%s api.demo.test\n%s exfil.demo.test\n%s dns.demo.test\n' "$api_address" "$exfil_address" \
-    "$dns_address" >"/etc/netns/$servers_ns/hosts"
-  printf 'nameserver %s\n' "$dns_address" >"/etc/netns/$servers_ns/resolv.conf"
+  # http.server looks its address up when it starts, and the host's DNS
+  # servers are out of reach from the test hosts, so their /etc/hosts
+  # lists the names.
+  printf '127.0.0.1 localhost\n%s api.demo.test\n%s exfil.demo.test\n%s dns.demo.test\n' \
+    "$api_address" "$exfil_address" "$dns_address" >"$work/hosts"
 
   mkdir -p "$work/www-api" "$work/www-exfil"
   echo "api.demo.test: hello, agent" >"$work/www-api/index.html"
   echo "exfil.demo.test: upload accepted" >"$work/www-exfil/index.html"
-  ip netns exec "$servers_ns" "$python" -m http.server --bind "$api_address" --directory "$work/www-api" 80 \
+  in_servers "$python" -m http.server --bind "$api_address" --directory "$work/www-api" 80 \
     >"$work/api.log" 2>&1 &
   pids+=($!)
-  ip netns exec "$servers_ns" "$python" -m http.server --bind "$exfil_address" --directory "$work/www-exfil" 80 \
+  in_servers "$python" -m http.server --bind "$exfil_address" --directory "$work/www-exfil" 80 \
     >"$work/exfil.log" 2>&1 &
   pids+=($!)
-  ip netns exec "$servers_ns" "$python" "$here/dns-server.py" "$dns_address" \
+  in_servers "$python" "$here/dns-server.py" "$dns_address" \
     "api.demo.test=$api_address" "exfil.demo.test=$exfil_address" >"$work/dns.log" 2>&1 &
   pids+=($!)
   wait_listen tcp "$api_address" 80

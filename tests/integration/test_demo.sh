@@ -74,7 +74,6 @@ assert_demo_gone() {
   local left
   left=$(ip netns list | grep -F "$ID" || true)
   [ -z "$left" ] || fail "network namespaces left behind: $left"
-  [ ! -e "/etc/netns/$ID-s" ] || fail "/etc/netns/$ID-s left behind"
   left=$(find "$AR_TEST_DIR" -maxdepth 1 -name 'ar-demo.*')
   [ -z "$left" ] || fail "the demo's temporary folder is left: $left"
   left=$(cgroups_named "$ID")

@@ -182,16 +182,13 @@ denied_packets() {
     awk '/counter packets/ { print $3; exit }' | grep . || echo 0
 }
 
-# Prints the number of requests the exfil server logged since the last call.
+# Prints the number of requests the exfil server has logged.
 exfil_requests() {
-  local total
-  total=$(grep -c '"GET ' "$work/exfil.log" || true)
-  echo $((total - ${exfil_seen:-0}))
-  exfil_seen=$total
+  grep -c '"GET ' "$work/exfil.log" || true
 }
 
 run_agentrun() {
-  local bundle=$work/bundle
+  local bundle=$work/bundle requests
   mkdir -p "$bundle" "$work/workspace"
   chown 1000:1000 "$work/workspace"
   (cd "$bundle" && "$agentrun" spec)
@@ -216,6 +213,7 @@ run_agentrun() {
   mv "$bundle/config.json.new" "$bundle/config.json"
 
   say "agentrun run --policy examples/policies/demo-agent.yaml $tag (in the demo's host namespace)"
+  requests=$(exfil_requests)
   nsenter --net="/run/netns/$host_ns" "$agentrun" --root "$work/state" run --policy "$policy" \
     --bundle "$bundle" "$tag" >"$work/agent-agentrun.out" 2>"$work/agent-agentrun.err" </dev/null || {
     echo "$0: agentrun run failed (exit status $?):" >&2
@@ -223,7 +221,7 @@ run_agentrun() {
     return 1
   }
   "$python" "$here/report.py" "$policy" "${policy#"$repo"/}" "agentrun run" "$work/agent-agentrun.out" \
-    "$(denied_packets "$tag-c1")" "$(exfil_requests)"
+    "$(denied_packets "$tag-c1")" "$(($(exfil_requests) - requests))"
 }
 
 podman_cleanup() {
@@ -234,7 +232,7 @@ podman_cleanup() {
 }
 
 run_podman() {
-  local dir=$work/podman
+  local dir=$work/podman requests
   # podman rejects a runroot path longer than 50 characters.
   podman_runroot=$(mktemp -d /tmp/ar-demo-run.XXXXXX)
   mkdir -p "$dir/bin" "$dir/storage" "$dir/tmp" "$dir/cni" "$work/workspace-podman"
@@ -264,6 +262,7 @@ run_podman() {
   # The flags match the container to the policy, which rejects podman's
   # defaults: capabilities, uid 0, a writable root or podman's tmpfs
   # mounts on a read-only one, and a pids limit of 2048.
+  requests=$(exfil_requests)
   say "podman --runtime $dir/bin/agentrun run --annotation agentrun.policy=demo-agent.yaml ... (network ns:/run/netns/$tag-c2)"
   "${podman_cmd[@]}" --runtime "$dir/bin/agentrun" run --rm --pull never \
     --network "ns:/run/netns/$tag-c2" --dns "$dns_address" --hostname demo-agent \
@@ -277,7 +276,7 @@ run_podman() {
     return 1
   }
   "$python" "$here/report.py" "$policy" "${policy#"$repo"/}" "podman --runtime agentrun" "$work/agent-podman.out" \
-    "$(denied_packets "$tag-c2")" "$(exfil_requests)"
+    "$(denied_packets "$tag-c2")" "$(($(exfil_requests) - requests))"
 }
 
 say "root filesystem $rootfs"

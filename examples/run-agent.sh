@@ -1,12 +1,22 @@
 #!/bin/bash
-# run-agent.sh: builds the example agent bundle (examples/busybox) in a
-# temporary folder and runs it with `agentrun run`, then removes the bundle
-# and the container's state.  Needs root and a built ./agentrun.
+# run-agent.sh [agentrun|podman|both]: runs the demo agent of
+# examples/demo/demo.sh under the policy examples/policies/demo-agent.yaml
+# (the same as `make demo`), with `agentrun run`, with podman, or both.
 #
-# RUNTIME=PATH runs the bundle with another OCI runtime, e.g. RUNTIME=runc.
+# run-agent.sh --busybox: builds the small busybox example bundle
+# (examples/busybox) in a temporary folder and runs it with `agentrun run`
+# and no policy, then removes the bundle and the container's state.
+# RUNTIME=PATH runs that bundle with another OCI runtime, e.g. RUNTIME=runc.
+#
+# Both need root and a built ./agentrun.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+if [ "${1:-}" != --busybox ]; then
+  exec "$here/demo/demo.sh" "$@"
+fi
+
 runtime=${RUNTIME:-$here/../agentrun}
 
 if [ "$(id -u)" != 0 ]; then

@@ -501,6 +501,7 @@ test_policy_examples_pass_check (void)
     "examples/policies/coding-agent.yaml",
     "examples/policies/mcp-server.yaml",
     "examples/policies/locked-down.yaml",
+    "examples/policies/demo-agent.yaml",
   };
 
   for (size_t i = 0; i < sizeof (examples) / sizeof (examples[0]); i++)

@@ -241,3 +241,30 @@ test_workload_api_and_ca_conflict() {
   expect_failure "agentrun.identity.ca and agentrun.identity.workload-api both name a source"
   assert_no_leftovers "$ID"
 }
+
+# The keeper renews SVIDs from the agent too: with 20-second JWT-SVIDs it
+# fetches again after about 10 seconds, and the container sees the new
+# token, while the agent logs a second pair of calls.
+test_workload_api_svids_renewed() {
+  require_spire_peer
+  local exp_before exp_after i
+  start_agent "spiffe://example.org/agent/$ID/blue" --jwt-ttl 20
+  make_bundle
+  add_agent_annotations "unix://$AR_TEST_DIR/agent.sock"
+  set_args /bin/sleep 60
+  create_container
+  rt_capture start "$ID"
+  expect_success "start"
+  exp_before=$(rt exec "$ID" /bin/cat /run/spiffe/jwt_svid.token | cut -d. -f2 | b64url_decode | jq .exp)
+  [ -n "$exp_before" ] || fail "no JWT-SVID in the container"
+  for ((i = 0; i < 30; i++)); do
+    exp_after=$(rt exec "$ID" /bin/cat /run/spiffe/jwt_svid.token | cut -d. -f2 | b64url_decode | jq .exp)
+    [ "$exp_after" = "$exp_before" ] || break
+    sleep 1
+  done
+  [ "$exp_after" -gt "$exp_before" ] || fail "the JWT-SVID was not renewed within 30s (exp $exp_before)"
+  [ "$(agent_calls FetchX509SVID | wc -l)" -ge 2 ] || fail "the agent saw no second FetchX509SVID: $(cat "$AGENT_LOG")"
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
+  assert_no_leftovers "$ID"
+}

@@ -94,7 +94,7 @@ class Agent:
         self.workload = workload
         self.delegated = delegated
         self.types = types
-        self.identity = Identity(args.workdir, args.ca_dir, args.spiffe_id, 300)
+        self.identity = Identity(args.workdir, args.ca_dir, args.spiffe_id, args.jwt_ttl)
         self.log_lock = threading.Lock()
 
     def log(self, method, context, **fields):
@@ -216,6 +216,7 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--ready", required=True, help="a file created once the server listens")
     parser.add_argument("--deny", action="store_true", help="fail every call with PERMISSION_DENIED")
+    parser.add_argument("--jwt-ttl", type=int, default=300, help="lifetime of the JWT-SVIDs, in seconds")
     parser.add_argument("--workload-only", action="store_true",
                         help="serve only the Workload API, as on an agent's workload socket")
     args = parser.parse_args()

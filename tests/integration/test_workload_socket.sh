@@ -105,3 +105,47 @@ test_workload_socket_serves_identity() {
   [ ! -e "$socket" ] || fail "the socket is still there after delete"
   assert_no_leftovers "$ID"
 }
+
+# SVIDs from a SPIRE agent (workload_api_server.py) in a container with a
+# user namespace: the keeper binds the socket in a tmpfs that belongs to
+# that namespace, and FetchJWTSVID returns the fetched JWT-SVID only for
+# the policy's audiences.
+test_workload_socket_agent_in_user_namespace() {
+  require_workload_client
+  # shellcheck source=tests/integration/test_workload_api.sh
+  . "$AR_REPO/tests/integration/test_workload_api.sh"
+  local dir=$AR_TEST_DIR/fetched pid socket out
+  mkdir -p "$dir"
+  start_agent "spiffe://example.org/agent/$ID/blue" --workload-only
+  make_bundle
+  add_agent_annotations "unix://$AGENT_SOCKET"
+  config_edit '.process.user = {uid: 1000, gid: 1000}
+    | .linux.namespaces += [{type: "user"}]
+    | .linux.uidMappings = [{containerID: 0, hostID: 100000, size: 65536}]
+    | .linux.gidMappings = [{containerID: 0, hostID: 100000, size: 65536}]'
+  # The container's root cannot create the folder in a rootfs that the
+  # host's root owns.
+  mkdir -p "$BUNDLE/rootfs/run/spiffe"
+  set_args /bin/sleep 60
+
+  rt_capture run --detach --bundle "$BUNDLE" "$ID"
+  expect_success "run --detach"
+  pid=$(state_field "$ID" pid)
+  socket=/proc/$pid/root/run/spiffe/agent/agent.sock
+  assert_match "$(ls -ln "$socket")" "^srw------- +1 101000 +101000 " "the socket's mode and owner"
+
+  out=$(workload_client "$socket" x509 "$dir")
+  assert_eq "$(jq -r .spiffe_id <<<"$out")" "spiffe://example.org/agent/$ID/blue" "FetchX509SVID"
+  openssl verify -CAfile "$AR_TEST_DIR/ca/ca.pem" "$dir/svid.pem" >/dev/null ||
+    fail "the X509-SVID does not verify against the agent's CA"
+
+  out=$(workload_client "$socket" jwt svc.example.org)
+  assert_eq "$(jq -r .svid <<<"$out")" "$(rt exec "$ID" /bin/cat /run/spiffe/jwt_svid.token)" \
+    "the JWT-SVID for the policy's audience"
+  out=$(workload_client "$socket" jwt db.example.org) && fail "a JWT-SVID for another audience: $out"
+  assert_eq "$(jq -r .code <<<"$out")" NOT_FOUND "the status for another audience"
+
+  rt_capture delete --force "$ID"
+  expect_success "delete --force"
+  assert_no_leftovers "$ID"
+}

@@ -83,7 +83,7 @@ int ar_identity_add_env (struct ar_process *process, const char *svid_dir);
  * container has an identity policy, each unless process sets it itself. */
 int ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err);
 
-/* Returns in *token a JWT-SVID of the identity whose aud claim holds
+/* Returns in *token a JWT-SVID of the identity whose aud claim contains
  * every one of audiences: one minted now when the SVIDs come from the
  * local CA, otherwise current->jwt_svid when the policy's jwt_audiences
  * contain them all.  Fails with ENOENT when there is no such JWT-SVID. */

@@ -17,9 +17,10 @@
  *                     after each renewal by the SVID rotation module
  *   FetchX509Bundles  a stream: the trust domain's bundle, again when it
  *                     changes
- *   FetchJWTSVID      a JWT-SVID for the audiences asked for: minted when
- *                     the SVIDs come from the local CA, otherwise the one
- *                     fetched from the SPIRE agent if its audiences match
+ *   FetchJWTSVID      a JWT-SVID for the requested audiences.  It is minted
+ *                     when the SVIDs come from the local CA.  Otherwise it
+ *                     is the one fetched from the SPIRE agent, if its
+ *                     audiences match.
  * Each request must carry the metadata `workload.spiffe.io: true`, as a
  * SPIRE agent demands. */
 #define _GNU_SOURCE
@@ -47,7 +48,7 @@
 #include "spiffe/grpc_server.h"
 #include "spiffe/proto/workload.pb-c.h"
 
-/* The most clients connected at once; more are refused. */
+/* The maximum number of clients connected at once; more are rejected. */
 #define MAX_CLIENTS 16
 
 enum stream_kind
@@ -84,6 +85,7 @@ struct workload
   int folder_fd; /* SVID_DIR/agent */
   struct client *clients;
   size_t n_clients;
+  unsigned long refused; /* clients rejected over MAX_CLIENTS */
   struct stream *streams;
 
   /* The current SVIDs, as packed response messages. */
@@ -287,7 +289,7 @@ fetch_jwt (struct workload *workload, struct ar_grpc_server_call *call, const ui
       return;
     }
 
-  /* The audience list of the request ends with a NULL for the identity. */
+  /* ar_identity_jwt_svid expects a NULL-terminated list. */
   char **audiences = ar_xmalloc0 (sizeof (char *) * (request->n_audience + 1));
   memcpy (audiences, request->audience, sizeof (char *) * request->n_audience);
   if (ar_identity_jwt_svid (workload->identity, &current, audiences, &token, &jwt_err) < 0)
@@ -403,8 +405,13 @@ on_accept (struct ar_keeper *keeper, int fd, uint32_t events, void *data, ar_err
         return 0; /* EAGAIN, or a client that left already */
       if (workload->n_clients >= MAX_CLIENTS)
         {
-          ar_log (AR_LOG_WARNING, "keeper of %s: refused a Workload API client: %d are connected already",
-                  workload->container_id, MAX_CLIENTS);
+          /* The first refusal is logged, the rest only counted, so that a
+           * container cannot flood the runtime's log. */
+          if (workload->refused++ == 0)
+            ar_log (AR_LOG_WARNING,
+                    "keeper of %s: rejected a Workload API client because %d are connected already; later "
+                    "rejections are not logged",
+                    workload->container_id, MAX_CLIENTS);
           continue;
         }
 
@@ -563,6 +570,8 @@ workload_start (struct ar_keeper *keeper, void **data, ar_error_t *err)
     goto fail;
 
   ar_identity_rotation_listen (on_renewal, workload);
+  ar_debug ("keeper of %s: serving the Workload API at %s/" AR_IDENTITY_SOCKET_DIR "/" AR_IDENTITY_SOCKET_NAME,
+            context->id, ar_identity_svid_dir (context->identity));
   *data = workload;
   return 0;
 

@@ -12,8 +12,8 @@
 #include "spiffe/grpc.h"
 #include "spiffe/grpc_server.h"
 
-/* The most request headers kept per call, and the most calls open at once
- * on one connection. */
+/* The maximum number of request headers kept per call, and of calls open
+ * at once on one connection. */
 #define MAX_HEADERS 32
 #define MAX_STREAMS 32
 
@@ -92,8 +92,8 @@ call_free (struct ar_grpc_server_call *call)
   free (call);
 }
 
-/* Unlinks call from its connection, tells the caller when it still
- * counted on the call, and frees it. */
+/* Unlinks call from its connection, calls on_cancel when the caller still
+ * holds the call (dispatched, not finished), and frees it. */
 static void
 call_end (struct ar_grpc_server_call *call)
 {
@@ -223,9 +223,11 @@ submit_headers (struct ar_grpc_server_call *call, bool trailers_only, ar_error_t
     { (uint8_t *) "grpc-message", (uint8_t *) message, 12, strlen (message), NGHTTP2_NV_FLAG_NONE },
   };
   nghttp2_data_provider provider = { .source.ptr = call, .read_callback = read_response };
-  size_t n_headers = trailers_only ? (message[0] != '\0' ? 4 : 3) : 2;
+  size_t n_headers = 2; /* :status and content-type */
   int rv;
 
+  if (trailers_only)
+    n_headers = message[0] != '\0' ? 4 : 3;
   rv = nghttp2_submit_response (call->conn->session, call->stream_id, headers, n_headers,
                                 trailers_only ? NULL : &provider);
   if (rv != 0)

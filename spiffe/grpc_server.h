@@ -3,8 +3,8 @@
  * one connection object per client, no threads.  It serves calls whose
  * client sends one request message and then closes its side, that is
  * unary and server-streaming calls.  The caller packs and unpacks the
- * protobuf messages, and answers a call at once or later: a streaming call
- * stays open until the caller finishes it or the client cancels it.
+ * protobuf messages, and replies to a call at once or later.  A streaming
+ * call stays open until the caller finishes it or the client cancels it.
  *
  * The caller watches the socket for reading, and also for writing while
  * ar_grpc_server_conn_wants_write says that output waits, and calls
@@ -28,7 +28,7 @@ struct ar_grpc_server_handlers
 {
   /* A call whose request has arrived in full: method is the HTTP/2 path,
    * "/package.Service/Method", and msg the request message.  The handler
-   * answers with ar_grpc_server_send and ar_grpc_server_finish, now or
+   * replies with ar_grpc_server_send and ar_grpc_server_finish, now or
    * later. */
   void (*on_call) (struct ar_grpc_server_call *call, const char *method, const uint8_t *msg, size_t len,
                    void *data);
@@ -44,8 +44,8 @@ int ar_grpc_server_conn_new (int fd, const struct ar_grpc_server_handlers *handl
 
 /* Reads what the socket has, runs the handlers, and writes what is due.
  * Returns 1 while the connection stays open, 0 when it has ended, and a
- * negative errno on a socket or protocol error; then the caller frees
- * conn. */
+ * negative errno on a socket or protocol error.  After 0 or an error, the
+ * caller frees conn. */
 int ar_grpc_server_conn_io (struct ar_grpc_server_conn *conn, ar_error_t *err);
 
 /* True when output waits for the socket to accept it. */

@@ -30,7 +30,7 @@ socket_b64url_decode() {
 }
 
 # A container whose SVIDs last 10 s, so the keeper renews them after about
-# 5 s, with a client that holds a FetchX509SVID stream open meanwhile and
+# 5 s, with a client that keeps a FetchX509SVID stream open meanwhile and
 # other clients that fetch the SVID, the bundles and a JWT-SVID.
 test_workload_socket_serves_identity() {
   require_workload_client

@@ -35,7 +35,7 @@ def pem(der, kind):
     text = b""
     rest = der
     while rest:
-        # One DER certificate: SEQUENCE with a long-form length.
+        # One DER certificate: a SEQUENCE, with its length in short or long form.
         if rest[1] & 0x80:
             n = rest[1] & 0x7F
             length = 2 + n + int.from_bytes(rest[2:2 + n], "big")
@@ -84,7 +84,7 @@ def main():
                 print(json.dumps({"svids": len(response.svids), "spiffe_id": svid.spiffe_id}))
             elif args.command == "bundles":
                 response = next(iter(bundles(w.X509BundlesRequest(), metadata=METADATA, timeout=args.timeout)))
-                for domain, der in response.bundles.items():
+                for der in response.bundles.values():
                     write(os.path.join(args.args[0], "bundle.pem"), pem(der, "CERTIFICATE"))
                 print(json.dumps({"trust_domains": sorted(response.bundles)}))
             elif args.command == "jwt":

@@ -101,6 +101,17 @@ strv_contains (char *const *list, const char *value)
 }
 
 int
+ar_identity_jwt_bundle (const struct ar_identity *identity, char **json, ar_error_t *err)
+{
+  cleanup_free char *path = NULL;
+
+  if (identity->ca_dir == NULL)
+    return ar_make_error (err, ENOENT, "no JWT bundle: the SVIDs come from a SPIRE agent");
+  path = ar_xasprintf ("%s/" AR_SPIFFE_JWT_BUNDLE, identity->ca_dir);
+  return ar_read_file (path, json, NULL, err);
+}
+
+int
 ar_identity_jwt_svid (const struct ar_identity *identity, const struct ar_spiffe_svid *current,
                       char *const *audiences, char **token, ar_error_t *err)
 {

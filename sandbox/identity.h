@@ -90,6 +90,11 @@ int ar_identity_exec_env (struct ar_process *process, const struct ar_config *co
 int ar_identity_jwt_svid (const struct ar_identity *identity, const struct ar_spiffe_svid *current,
                           char *const *audiences, char **token, ar_error_t *err);
 
+/* Reads the JWT bundle (a JWK set in JSON) of the local CA into *json.
+ * Fails with ENOENT when the SVIDs come from a SPIRE agent, because the
+ * runtime fetches no JWT bundle from it. */
+int ar_identity_jwt_bundle (const struct ar_identity *identity, char **json, ar_error_t *err);
+
 void ar_identity_free (struct ar_identity *identity);
 
 #endif

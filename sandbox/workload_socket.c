@@ -21,6 +21,10 @@
  *                     when the SVIDs come from the local CA.  Otherwise it
  *                     is the one fetched from the SPIRE agent, if its
  *                     audiences match.
+ *   FetchJWTBundles   a stream: the local CA's JWT bundle, again when it
+ *                     changes (with a SPIRE agent as the source, an error)
+ *   ValidateJWTSVID   checks a JWT-SVID against that bundle, without
+ *                     returning its claims
  * Each request must carry the metadata `workload.spiffe.io: true`, as a
  * SPIRE agent demands. */
 #define _GNU_SOURCE
@@ -55,6 +59,7 @@ enum stream_kind
 {
   STREAM_X509_SVID,
   STREAM_X509_BUNDLES,
+  STREAM_JWT_BUNDLES,
 };
 
 struct workload;
@@ -94,6 +99,9 @@ struct workload
   uint8_t *bundles_response;
   size_t bundles_response_len;
   char *jwt_svid; /* the JWT-SVID from the source, or NULL */
+  char *jwt_bundle; /* the local CA's JWK set, NULL with a SPIRE agent */
+  uint8_t *jwt_bundles_response;
+  size_t jwt_bundles_response_len;
 };
 
 static const struct ar_grpc_server_handlers handlers;
@@ -164,7 +172,38 @@ pack (const ProtobufCMessage *message, size_t *len)
   return out;
 }
 
-/* Turns svid into the response messages of the two streams. */
+/* Reads the local CA's JWT bundle again and packs its response message;
+ * with a SPIRE agent as the source, there is none. */
+static void
+set_jwt_bundle (struct workload *workload, const char *domain)
+{
+  cleanup_error ar_error_t bundle_err = NULL;
+  JWTBundlesResponse__BundlesEntry entry = JWTBUNDLES_RESPONSE__BUNDLES_ENTRY__INIT;
+  JWTBundlesResponse__BundlesEntry *entries[] = { &entry };
+  JWTBundlesResponse response = JWTBUNDLES_RESPONSE__INIT;
+  char *bundle = NULL;
+
+  if (ar_identity_jwt_bundle (workload->identity, &bundle, &bundle_err) < 0)
+    {
+      if (ar_error_errno (bundle_err) != ENOENT || workload->jwt_bundle != NULL)
+        {
+          cleanup_free char *msg = ar_error_format (bundle_err);
+          ar_log (AR_LOG_WARNING, "keeper of %s: the Workload API keeps the old JWT bundle: %s",
+                  workload->container_id, msg);
+        }
+      return;
+    }
+  free (workload->jwt_bundle);
+  workload->jwt_bundle = bundle;
+  entry.key = (char *) domain;
+  entry.value = (ProtobufCBinaryData) { strlen (bundle), (uint8_t *) bundle };
+  response.n_bundles = 1;
+  response.bundles = entries;
+  free (workload->jwt_bundles_response);
+  workload->jwt_bundles_response = pack (&response.base, &workload->jwt_bundles_response_len);
+}
+
+/* Turns svid into the response messages of the streams. */
 static int
 set_svid (struct workload *workload, const struct ar_spiffe_svid *svid, ar_error_t *err)
 {
@@ -201,6 +240,7 @@ set_svid (struct workload *workload, const struct ar_spiffe_svid *svid, ar_error
   workload->bundles_response = pack (&bundles_response.base, &workload->bundles_response_len);
   free (workload->jwt_svid);
   workload->jwt_svid = svid->jwt_svid != NULL ? ar_xstrdup (svid->jwt_svid) : NULL;
+  set_jwt_bundle (workload, domain);
   return 0;
 }
 
@@ -313,6 +353,42 @@ fetch_jwt (struct workload *workload, struct ar_grpc_server_call *call, const ui
 }
 
 static void
+validate_jwt (struct workload *workload, struct ar_grpc_server_call *call, const uint8_t *msg, size_t len)
+{
+  ValidateJWTSVIDRequest *request = validate_jwtsvidrequest__unpack (NULL, len, msg);
+  ValidateJWTSVIDResponse response = VALIDATE_JWTSVIDRESPONSE__INIT;
+  cleanup_error ar_error_t verify_err = NULL;
+  cleanup_free char *subject = NULL;
+  cleanup_free char *reason = NULL;
+  cleanup_free uint8_t *packed = NULL;
+  size_t packed_len;
+
+  if (request == NULL)
+    ar_grpc_server_finish (call, AR_GRPC_INVALID_ARGUMENT, "the request is not a ValidateJWTSVIDRequest", NULL);
+  else if (request->audience == NULL || request->audience[0] == '\0')
+    ar_grpc_server_finish (call, AR_GRPC_INVALID_ARGUMENT, "audience must be specified", NULL);
+  else if (request->svid == NULL || request->svid[0] == '\0')
+    ar_grpc_server_finish (call, AR_GRPC_INVALID_ARGUMENT, "svid must be specified", NULL);
+  else if (workload->jwt_bundle == NULL)
+    ar_grpc_server_finish (call, AR_GRPC_UNAVAILABLE,
+                           "no JWT bundle to validate with: the container's SVIDs come from a SPIRE agent", NULL);
+  else if (ar_spiffe_jwt_verify (request->svid, workload->jwt_bundle, request->audience, &subject, &verify_err) < 0)
+    {
+      reason = ar_error_format (verify_err);
+      ar_grpc_server_finish (call, AR_GRPC_INVALID_ARGUMENT, reason, NULL);
+    }
+  else
+    {
+      response.spiffe_id = subject;
+      packed = pack (&response.base, &packed_len);
+      if (ar_grpc_server_send (call, packed, packed_len, NULL) == 0)
+        ar_grpc_server_finish (call, AR_GRPC_OK, NULL, NULL);
+    }
+  if (request != NULL)
+    validate_jwtsvidrequest__free_unpacked (request, NULL);
+}
+
+static void
 on_call (struct ar_grpc_server_call *call, const char *method, const uint8_t *msg, size_t len, void *data)
 {
   struct client *client = data;
@@ -333,9 +409,19 @@ on_call (struct ar_grpc_server_call *call, const char *method, const uint8_t *ms
     }
   else if (strcmp (method, "/SpiffeWorkloadAPI/FetchJWTSVID") == 0)
     fetch_jwt (workload, call, msg, len);
+  else if (strcmp (method, "/SpiffeWorkloadAPI/FetchJWTBundles") == 0)
+    {
+      if (workload->jwt_bundles_response == NULL)
+        ar_grpc_server_finish (call, AR_GRPC_UNAVAILABLE,
+                               "no JWT bundle: the container's SVIDs come from a SPIRE agent", NULL);
+      else if (ar_grpc_server_send (call, workload->jwt_bundles_response, workload->jwt_bundles_response_len, NULL)
+               == 0)
+        stream_add (workload, client, call, STREAM_JWT_BUNDLES);
+    }
+  else if (strcmp (method, "/SpiffeWorkloadAPI/ValidateJWTSVID") == 0)
+    validate_jwt (workload, call, msg, len);
   else
     {
-      /* TODO: FetchJWTBundles and ValidateJWTSVID, once spiffe/proto/workload.proto declares them. */
       cleanup_free char *reason = ar_xasprintf ("this Workload API does not serve %s", method);
       ar_grpc_server_finish (call, AR_GRPC_UNIMPLEMENTED, reason, NULL);
     }
@@ -405,8 +491,8 @@ on_accept (struct ar_keeper *keeper, int fd, uint32_t events, void *data, ar_err
         return 0; /* EAGAIN, or a client that left already */
       if (workload->n_clients >= MAX_CLIENTS)
         {
-          /* The first refusal is logged, the rest only counted, so that a
-           * container cannot flood the runtime's log. */
+          /* The first rejection is logged, the rest only counted, so that
+           * a container cannot flood the runtime's log. */
           if (workload->refused++ == 0)
             ar_log (AR_LOG_WARNING,
                     "keeper of %s: rejected a Workload API client because %d are connected already; later "
@@ -436,8 +522,8 @@ on_accept (struct ar_keeper *keeper, int fd, uint32_t events, void *data, ar_err
     }
 }
 
-/* The SVID rotation module renewed the SVIDs: every open stream gets the
- * new X509-SVID, and the bundle streams the bundle when it changed. */
+/* Sends renewed SVIDs to the open streams: each X509-SVID stream gets the
+ * new X509-SVID, and each bundle stream its bundle when it changed. */
 static void
 on_renewal (const struct ar_spiffe_svid *svid, void *data)
 {
@@ -445,7 +531,8 @@ on_renewal (const struct ar_spiffe_svid *svid, void *data)
   cleanup_error ar_error_t set_err = NULL;
   cleanup_free uint8_t *old_bundles = workload->bundles_response;
   size_t old_bundles_len = workload->bundles_response_len;
-  bool bundles_changed;
+  cleanup_free char *old_jwt_bundle = workload->jwt_bundle != NULL ? ar_xstrdup (workload->jwt_bundle) : NULL;
+  bool bundles_changed, jwt_bundle_changed;
 
   workload->bundles_response = NULL;
   if (set_svid (workload, svid, &set_err) < 0)
@@ -457,13 +544,18 @@ on_renewal (const struct ar_spiffe_svid *svid, void *data)
     }
   bundles_changed = old_bundles_len != workload->bundles_response_len
                     || memcmp (old_bundles, workload->bundles_response, old_bundles_len) != 0;
+  jwt_bundle_changed = workload->jwt_bundle != NULL
+                       && (old_jwt_bundle == NULL || strcmp (old_jwt_bundle, workload->jwt_bundle) != 0);
 
   for (struct stream *stream = workload->streams; stream != NULL; stream = stream->next)
     {
       if (stream->kind == STREAM_X509_SVID)
         ar_grpc_server_send (stream->call, workload->x509_response, workload->x509_response_len, NULL);
-      else if (bundles_changed)
+      else if (stream->kind == STREAM_X509_BUNDLES && bundles_changed)
         ar_grpc_server_send (stream->call, workload->bundles_response, workload->bundles_response_len, NULL);
+      else if (stream->kind == STREAM_JWT_BUNDLES && jwt_bundle_changed)
+        ar_grpc_server_send (stream->call, workload->jwt_bundles_response, workload->jwt_bundles_response_len,
+                             NULL);
     }
   for (struct client *client = workload->clients; client != NULL; client = client->next)
     update_interest (client);
@@ -471,10 +563,10 @@ on_renewal (const struct ar_spiffe_svid *svid, void *data)
 
 /* Creates SVID_DIR/agent and binds the socket in it.  The tmpfs belongs
  * to the container's user namespace, where the kernel creates no inode
- * for an unmapped filesystem uid such as the host's root, so this runs
- * with the filesystem ids of the tmpfs root's owner, with CAP_CHOWN,
- * CAP_DAC_OVERRIDE and CAP_FOWNER raised again (identity_rotation.c does
- * the same to write the files). */
+ * for an unmapped filesystem uid such as the host's root.  So this runs
+ * with the filesystem ids of the tmpfs root's owner, and raises CAP_CHOWN,
+ * CAP_DAC_OVERRIDE and CAP_FOWNER again, as identity_rotation.c does to
+ * write the files. */
 static int
 bind_socket (struct workload *workload, int dir_fd, uid_t uid, gid_t gid, ar_error_t *err)
 {
@@ -601,6 +693,8 @@ workload_stop (struct ar_keeper *keeper, void *data)
   free (workload->x509_response);
   free (workload->bundles_response);
   free (workload->jwt_svid);
+  free (workload->jwt_bundle);
+  free (workload->jwt_bundles_response);
   free (workload);
 }
 

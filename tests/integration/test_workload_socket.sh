@@ -31,7 +31,8 @@ socket_b64url_decode() {
 
 # A container whose SVIDs last 10 s, so the keeper renews them after about
 # 5 s, with a client that keeps a FetchX509SVID stream open meanwhile and
-# other clients that fetch the SVID, the bundles and a JWT-SVID.
+# other clients that fetch the SVID, the bundles and a JWT-SVID, and
+# validate that JWT-SVID.
 test_workload_socket_serves_identity() {
   require_workload_client
   local ca=$AR_TEST_DIR/ca dir=$AR_TEST_DIR/fetched pid keeper socket out policy i
@@ -80,6 +81,16 @@ test_workload_socket_serves_identity() {
   assert_eq "$(jq -r .spiffe_id <<<"$out")" "spiffe://example.org/agent/$ID" "the JWT-SVID's SPIFFE ID"
   assert_eq "$(jq -r .svid <<<"$out" | cut -d. -f2 | socket_b64url_decode | jq -c '[.sub, .aud]')" \
     "[\"spiffe://example.org/agent/$ID\",[\"db.example.org\"]]" "the JWT-SVID's claims"
+
+  local token
+  token=$(jq -r .svid <<<"$out")
+  out=$(workload_client "$socket" jwtbundles "$dir/bundles")
+  assert_eq "$out" '{"trust_domains": ["spiffe://example.org"]}' "FetchJWTBundles"
+  assert_eq "$(jq -cS . "$dir/bundles/jwt_bundle.json")" "$(jq -cS . "$ca/jwt_bundle.json")" "the JWT bundle"
+  out=$(workload_client "$socket" validate db.example.org "$token")
+  assert_eq "$out" "{\"spiffe_id\": \"spiffe://example.org/agent/$ID\"}" "ValidateJWTSVID"
+  out=$(workload_client "$socket" validate other.example.org "$token") && fail "validated for another audience: $out"
+  assert_eq "$(jq -r .code <<<"$out")" INVALID_ARGUMENT "the status of ValidateJWTSVID for another audience"
 
   out=$(workload_client "$socket" bare) && fail "a call without workload.spiffe.io succeeded: $out"
   assert_eq "$(jq -r .code <<<"$out")" INVALID_ARGUMENT "the status of a call without workload.spiffe.io"
@@ -144,6 +155,8 @@ test_workload_socket_agent_in_user_namespace() {
     "the JWT-SVID for the policy's audience"
   out=$(workload_client "$socket" jwt db.example.org) && fail "a JWT-SVID for another audience: $out"
   assert_eq "$(jq -r .code <<<"$out")" NOT_FOUND "the status for another audience"
+  out=$(workload_client "$socket" jwtbundles "$dir") && fail "FetchJWTBundles succeeded with an agent: $out"
+  assert_eq "$(jq -r .code <<<"$out")" UNAVAILABLE "the status of FetchJWTBundles with an agent"
 
   rt_capture delete --force "$ID"
   expect_success "delete --force"

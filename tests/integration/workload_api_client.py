@@ -8,6 +8,9 @@ spiffe/proto/, and prints what it got as JSON lines:
                   DIR/key.pem and DIR/bundle.pem
   bundles DIR     FetchX509Bundles' first message; writes DIR/bundle.pem
   jwt AUDIENCE    FetchJWTSVID
+  jwtbundles DIR  FetchJWTBundles' first message; writes DIR/jwt_bundle.json
+  validate AUDIENCE TOKEN
+                  ValidateJWTSVID
   bare            FetchX509SVID without the workload.spiffe.io metadata
   watch N DIR     FetchX509SVID until N messages came, writing
                   DIR/svid-K.pem for each; prints a line per message
@@ -74,6 +77,12 @@ def main():
         jwt = channel.unary_unary("/SpiffeWorkloadAPI/FetchJWTSVID",
                                   request_serializer=lambda m: m.SerializeToString(),
                                   response_deserializer=w.JWTSVIDResponse.FromString)
+        jwt_bundles = channel.unary_stream("/SpiffeWorkloadAPI/FetchJWTBundles",
+                                           request_serializer=lambda m: m.SerializeToString(),
+                                           response_deserializer=w.JWTBundlesResponse.FromString)
+        validate = channel.unary_unary("/SpiffeWorkloadAPI/ValidateJWTSVID",
+                                       request_serializer=lambda m: m.SerializeToString(),
+                                       response_deserializer=w.ValidateJWTSVIDResponse.FromString)
         try:
             if args.command == "x509":
                 response = next(iter(x509(w.X509SVIDRequest(), metadata=METADATA, timeout=args.timeout)))
@@ -90,6 +99,15 @@ def main():
             elif args.command == "jwt":
                 response = jwt(w.JWTSVIDRequest(audience=args.args), metadata=METADATA, timeout=args.timeout)
                 print(json.dumps({"spiffe_id": response.svids[0].spiffe_id, "svid": response.svids[0].svid}))
+            elif args.command == "jwtbundles":
+                response = next(iter(jwt_bundles(w.JWTBundlesRequest(), metadata=METADATA, timeout=args.timeout)))
+                for jwks in response.bundles.values():
+                    write(os.path.join(args.args[0], "jwt_bundle.json"), jwks)
+                print(json.dumps({"trust_domains": sorted(response.bundles)}))
+            elif args.command == "validate":
+                response = validate(w.ValidateJWTSVIDRequest(audience=args.args[0], svid=args.args[1]),
+                                    metadata=METADATA, timeout=args.timeout)
+                print(json.dumps({"spiffe_id": response.spiffe_id}))
             elif args.command == "bare":
                 next(iter(x509(w.X509SVIDRequest(), timeout=args.timeout)))
                 print(json.dumps({"code": "OK"}))

@@ -109,7 +109,7 @@ spiffe/proto/%.pb-c.h: spiffe/proto/%.pb-c.c
 
 # The clients include the generated headers, which a clean tree lacks,
 # and one generated file includes another's header.
-spiffe/workload.o spiffe/delegated.o $(PROTO_SRCS:.c=.o): $(PROTO_HDRS)
+spiffe/workload.o spiffe/delegated.o sandbox/workload_socket.o $(PROTO_SRCS:.c=.o): $(PROTO_HDRS)
 .SECONDARY: $(PROTO_SRCS) $(PROTO_HDRS)
 
 $(TRAMPOLINE): sandbox/init/trampoline.c sandbox/init/trampoline.h

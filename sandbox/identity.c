@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,60 @@ ar_identity_fetch (const struct ar_identity *identity, struct ar_spiffe_svid **o
     return ar_make_error (err, 0, "the CA `%s` is for trust domain `%s`, but the policy's trust domain is `%s`",
                           identity->ca_dir, ar_spiffe_ca_trust_domain (ca), identity->trust_domain);
   return ar_spiffe_ca_mint (ca, identity->spiffe_id, identity->lifetime, identity->audiences, out, err);
+}
+
+static bool
+strv_contains (char *const *list, const char *value)
+{
+  for (size_t i = 0; list != NULL && list[i] != NULL; i++)
+    if (strcmp (list[i], value) == 0)
+      return true;
+  return false;
+}
+
+int
+ar_identity_jwt_bundle (const struct ar_identity *identity, char **json, ar_error_t *err)
+{
+  cleanup_free char *path = NULL;
+
+  if (identity->ca_dir == NULL)
+    return ar_make_error (err, ENOENT, "no JWT bundle: the SVIDs come from a SPIRE agent");
+  path = ar_xasprintf ("%s/" AR_SPIFFE_JWT_BUNDLE, identity->ca_dir);
+  return ar_read_file (path, json, NULL, err);
+}
+
+int
+ar_identity_jwt_svid (const struct ar_identity *identity, const struct ar_spiffe_svid *current,
+                      char *const *audiences, char **token, ar_error_t *err)
+{
+  cleanup_spiffe_ca struct ar_spiffe_ca *ca = NULL;
+  cleanup_spiffe_svid struct ar_spiffe_svid *minted = NULL;
+  int ret;
+
+  if (identity->ca_dir == NULL)
+    {
+      /* A SPIRE agent issued the JWT-SVID for the policy's audiences. */
+      for (size_t i = 0; audiences[i] != NULL; i++)
+        if (!strv_contains (identity->audiences, audiences[i]))
+          return ar_make_error (err, ENOENT,
+                                "the container has no JWT-SVID for audience `%s`; add it to the identity "
+                                "policy's jwt_audiences",
+                                audiences[i]);
+      if (current == NULL || current->jwt_svid == NULL)
+        return ar_make_error (err, ENOENT, "the container has no JWT-SVID");
+      *token = ar_xstrdup (current->jwt_svid);
+      return 0;
+    }
+
+  ret = ar_spiffe_ca_load (identity->ca_dir, &ca, err);
+  if (ret < 0)
+    return ret;
+  ret = ar_spiffe_ca_mint (ca, identity->spiffe_id, identity->lifetime, audiences, &minted, err);
+  if (ret < 0)
+    return ret;
+  *token = minted->jwt_svid;
+  minted->jwt_svid = NULL;
+  return 0;
 }
 
 static const char *

@@ -28,6 +28,12 @@ struct ar_spiffe_svid;
 #define AR_IDENTITY_ANNOTATION_POLICY "agentrun.policy.identity"
 /* The environment variable that contains the SVID folder's path. */
 #define AR_IDENTITY_ENV "AGENTRUN_SVID_DIR"
+/* The keeper serves the SPIFFE Workload API for the container's identity
+ * on a UNIX socket at SVID_DIR/agent/agent.sock (sandbox/workload_socket.c),
+ * and SPIFFE_ENDPOINT_SOCKET names it as unix://SVID_DIR/agent/agent.sock. */
+#define AR_IDENTITY_SOCKET_DIR "agent"
+#define AR_IDENTITY_SOCKET_NAME "agent.sock"
+#define AR_IDENTITY_ENDPOINT_ENV "SPIFFE_ENDPOINT_SOCKET"
 
 struct ar_identity;
 struct ar_spiffe_svid;
@@ -67,13 +73,27 @@ const struct ar_spiffe_svid *ar_identity_svid (const struct ar_identity *identit
 
 const char *ar_identity_spiffe_id (const struct ar_identity *identity);
 
-/* Appends AR_IDENTITY_ENV=svid_dir to process->env; -ENOMEM on failure. */
+/* Appends AR_IDENTITY_ENV=svid_dir and AR_IDENTITY_ENDPOINT_ENV, the
+ * Workload API socket in svid_dir, to process->env, each unless
+ * process->env sets it already; -ENOMEM on failure. */
 int ar_identity_add_env (struct ar_process *process, const char *svid_dir);
 
-/* Adds AR_IDENTITY_ENV to the environment of a process that `exec` starts
- * in a container of config, when the container has an identity policy
- * and process does not set the variable itself. */
+/* Adds AR_IDENTITY_ENV and AR_IDENTITY_ENDPOINT_ENV to the environment of
+ * a process that `exec` starts in a container of config, when the
+ * container has an identity policy, each unless process sets it itself. */
 int ar_identity_exec_env (struct ar_process *process, const struct ar_config *config, ar_error_t *err);
+
+/* Returns in *token a JWT-SVID of the identity whose aud claim contains
+ * every one of audiences: one minted now when the SVIDs come from the
+ * local CA, otherwise current->jwt_svid when the policy's jwt_audiences
+ * contain them all.  Fails with ENOENT when there is no such JWT-SVID. */
+int ar_identity_jwt_svid (const struct ar_identity *identity, const struct ar_spiffe_svid *current,
+                          char *const *audiences, char **token, ar_error_t *err);
+
+/* Reads the JWT bundle (a JWK set in JSON) of the local CA into *json.
+ * Fails with ENOENT when the SVIDs come from a SPIRE agent, because the
+ * runtime fetches no JWT bundle from it. */
+int ar_identity_jwt_bundle (const struct ar_identity *identity, char **json, ar_error_t *err);
 
 void ar_identity_free (struct ar_identity *identity);
 

@@ -48,6 +48,18 @@ struct rotation
   bool expiry_logged;
 };
 
+/* Who hears of renewals (ar_identity_rotation_listen): the keeper runs
+ * one container, so one slot serves. */
+static ar_svid_listener renewal_listener;
+static void *renewal_listener_data;
+
+void
+ar_identity_rotation_listen (ar_svid_listener listener, void *data)
+{
+  renewal_listener = listener;
+  renewal_listener_data = data;
+}
+
 static int64_t
 now_seconds (void)
 {
@@ -143,6 +155,8 @@ renew_and_write (struct rotation *rotation, ar_error_t *err)
   rotation->failures = 0;
   rotation->expiry_logged = false;
   rotation->not_after = svid->not_after;
+  if (renewal_listener != NULL)
+    renewal_listener (svid, renewal_listener_data);
   return ar_keeper_timer_arm (rotation->timer_fd, ms_until (renewal_due (svid, received_at)), 0, err);
 }
 

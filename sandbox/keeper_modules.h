@@ -15,6 +15,14 @@ extern const struct ar_keeper_module ar_keeper_egress_events;
 extern const struct ar_keeper_module ar_keeper_syscall_events;
 extern const struct ar_keeper_module ar_keeper_identity_rotation;
 extern const struct ar_keeper_module ar_keeper_file_events;
+extern const struct ar_keeper_module ar_keeper_workload_socket;
+
+/* The SVID rotation module calls the listener after each renewal with the
+ * new SVIDs, which stay the module's; NULL removes it.  One at a time:
+ * the Workload API socket's. */
+struct ar_spiffe_svid;
+typedef void (*ar_svid_listener) (const struct ar_spiffe_svid *svid, void *data);
+void ar_identity_rotation_listen (ar_svid_listener listener, void *data);
 
 extern const struct ar_keeper_module *const ar_keeper_modules[];
 extern const size_t ar_keeper_n_modules;

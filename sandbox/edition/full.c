@@ -1,5 +1,5 @@
 /* What agentrun-full has that agentrun lacks: every keeper module,
- * those that need libcrypto, libnftables or libnl included.  See
+ * those that need libcrypto, libnftables, libnl or libnghttp2 included.  See
  * sandbox/binary.h. */
 #include "binary.h"
 #include "keeper_modules.h"
@@ -13,6 +13,7 @@ const struct ar_keeper_module *const ar_keeper_modules[] = {
   &ar_keeper_syscall_events,
   &ar_keeper_identity_rotation,
   &ar_keeper_file_events,
+  &ar_keeper_workload_socket,
 };
 
 const size_t ar_keeper_n_modules = sizeof (ar_keeper_modules) / sizeof (ar_keeper_modules[0]);

@@ -89,10 +89,21 @@ cleanup() {
   local pid
   set +e
   [ "$which" = agentrun ] || podman_cleanup
-  "$agentrun" --root "$work/state" delete --force "$tag" >/dev/null 2>&1
+  # delete runs where create ran, in the demo's host namespace, so that it
+  # finds the veth pair and the host table that agentrun made there.
+  if [ -e "/run/netns/$host_ns" ]; then
+    nsenter --net="/run/netns/$host_ns" "$agentrun" --root "$work/state" delete --force "$tag" >/dev/null 2>&1
+  fi
   for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
+  # Whatever still runs in the test hosts' namespace was started by the
+  # demo, and would keep the namespace alive.
+  if [ -e "/run/netns/$servers_ns" ]; then
+    for pid in $(ip netns pids "$servers_ns"); do
+      kill "$pid" 2>/dev/null
+    done
+  fi
   # Deleting NAME removes what agentrun made there: the host ends of its
   # veth pairs and the table inet agentrun-host.
   for ns in "$tag-c2" "$servers_ns" "$host_ns"; do
@@ -137,9 +148,11 @@ agent_netns() {
 }
 
 # Runs COMMAND in the test hosts' namespace with the demo's /etc/hosts.
-# `ip netns exec` gives it a mount namespace whose mounts stay there.
+# `ip netns exec` gives it a mount namespace whose mounts stay there.  Call
+# it in the background (&): it replaces its subshell, so that $! is the
+# server's pid, which cleanup kills.
 in_servers() {
-  ip netns exec "$servers_ns" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" "$@"
+  exec ip netns exec "$servers_ns" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" "$@"
 }
 
 setup_network() {

@@ -80,6 +80,9 @@ assert_demo_gone() {
   local left
   left=$(ip netns list | grep -F "$ID" || true)
   [ -z "$left" ] || fail "network namespaces left behind: $left"
+  # The test servers name the demo's temporary folder in their arguments.
+  left=$(pgrep -af -- "$AR_TEST_DIR/ar-demo\." || true)
+  [ -z "$left" ] || fail "processes left behind: $left"
   left=$(find "$AR_TEST_DIR" -maxdepth 1 -name 'ar-demo.*')
   [ -z "$left" ] || fail "the demo's temporary folder is left: $left"
   # find exits with 1 when another test removes a cgroup while it walks

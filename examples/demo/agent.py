@@ -5,22 +5,27 @@ reports each step as one JSON object per line.
 It reads its SPIFFE identity from the SVID files that agentrun wrote into
 $AGENTRUN_SVID_DIR.  It fetches a page by name from an allowed server and
 from one that its policy does not list, and writes inside and outside its
-workspace.  It calls unshare(2), which the policy's seccomp profile denies,
+workspace.  It sends its own query for the denied name to the DNS server
+of /etc/resolv.conf, to see the response code, and fetches a page by address from
+a server whose name it never resolved.  It reports its own address and
+default route.  It calls unshare(2), which the policy's seccomp profile denies,
 and binds TCP port 80, which needs CAP_NET_BIND_SERVICE.
 
 Each line has "check" (a fixed name), "outcome" ("allowed", "blocked" or
 "missing"), "action" (what was tried) and "result" (what came back), plus
 check-specific fields.  Only the Python standard library is used.
 
-Usage: agent.py ALLOWED_URL DENIED_URL
+Usage: agent.py ALLOWED_URL DENIED_URL ADDRESS_URL
 """
 
 import base64
 import ctypes
 import json
+import random
 import os
 import socket
 import ssl
+import struct
 import sys
 import urllib.error
 import urllib.parse
@@ -102,6 +107,80 @@ def check_fetch(check, url, timeout):
         emit(check, "blocked", action, error_text(exc), host=host, address=address, port=port, stage="connect")
 
 
+# The DNS response codes the demo may see (RFC 1035, 4.1.1).
+RCODES = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED"}
+
+
+def first_nameserver():
+    with open("/etc/resolv.conf") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 2 and fields[0] == "nameserver":
+                return fields[1]
+    return None
+
+
+def check_dns(check, host):
+    """Sends one A query for HOST to the first nameserver, as a resolver
+    does, and reports the response code, which getaddrinfo hides."""
+    server = first_nameserver()
+    action = "DNS A %s (to %s)" % (host, server)
+    if server is None:
+        emit(check, "missing", action, "/etc/resolv.conf names no nameserver", host=host)
+        return
+
+    query_id = random.randrange(1 << 16)
+    question = b"".join(bytes([len(label)]) + label.encode() for label in host.split(".")) + b"\0"
+    query = struct.pack("!HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + question + struct.pack("!HH", 1, 1)
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.settimeout(DENIED_TIMEOUT)
+        sock.connect((server, 53))
+        sock.send(query)
+        while True:
+            reply = sock.recv(4096)
+            if len(reply) >= 12 and struct.unpack("!H", reply[:2])[0] == query_id:
+                break
+    except OSError as exc:
+        emit(check, "blocked", action, error_text(exc), host=host, server=server)
+        return
+    finally:
+        sock.close()
+
+    rcode = reply[3] & 0x0F
+    answers = struct.unpack("!H", reply[6:8])[0]
+    text = RCODES.get(rcode, "rcode %d" % rcode)
+    if rcode == 0:
+        text += ", %d answers" % answers
+    emit(check, "blocked" if rcode == 5 else "allowed", action, text, host=host, server=server, rcode=text)
+
+
+def check_network(check, host):
+    """Reports the address that the agent's packets to HOST leave from
+    and the default route, from /proc/net/route."""
+    action = "address and default route"
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.connect((host, 9))
+        source = sock.getsockname()[0]
+    except OSError as exc:
+        emit(check, "missing", action, error_text(exc))
+        return
+    finally:
+        sock.close()
+    interface = gateway = None
+    with open("/proc/net/route") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if fields[1] == "00000000" and fields[7] == "00000000":
+                interface = fields[0]
+                gateway = socket.inet_ntoa(struct.pack("<I", int(fields[2], 16)))
+                break
+    emit(check, "allowed", action, "%s %s via %s" % (interface, source, gateway),
+         interface=interface, address=source, gateway=gateway)
+
+
 def check_write(check, path):
     action = "write %s" % path
     try:
@@ -144,11 +223,14 @@ def check_capability():
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: agent.py ALLOWED_URL DENIED_URL")
+    if len(sys.argv) != 4:
+        sys.exit("usage: agent.py ALLOWED_URL DENIED_URL ADDRESS_URL")
     check_identity()
     check_fetch("fetch-allowed", sys.argv[1], ALLOWED_TIMEOUT)
     check_fetch("fetch-denied", sys.argv[2], DENIED_TIMEOUT)
+    check_dns("dns-denied", urllib.parse.urlsplit(sys.argv[2]).hostname)
+    check_fetch("fetch-address", sys.argv[3], DENIED_TIMEOUT)
+    check_network("network", urllib.parse.urlsplit(sys.argv[1]).hostname)
     check_write("write-workspace", "/workspace/agent-notes.txt")
     check_write("write-outside", "/etc/agent-notes.txt")
     check_syscall()

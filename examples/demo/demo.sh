@@ -11,13 +11,18 @@
 # What it makes, and removes when it ends (NAME is DEMO_NAME, by default
 # ar-demo-PID; it is also the container's id with agentrun run):
 #   - network namespaces: NAME (the "host", where agentrun and podman
-#     run), NAME-s (the test hosts: api.demo.test and
-#     exfil.demo.test, python3 -m http.server each, and a DNS server that
-#     resolves both names) and NAME-c1, NAME-c2 (the agent's,
-#     joined by path; one per runtime).  Veth pairs join them to the host
-#     namespace, which forwards between them.  Nothing touches the network
+#     run) and NAME-s (the test hosts: api.demo.test and exfil.demo.test,
+#     python3 -m http.server each, and a DNS server that resolves both
+#     names, the upstream of agentrun's DNS responder).  With agentrun run,
+#     the agent gets a new network namespace and agentrun's own network:
+#     a veth pair from NAME, the table `inet agentrun-host` and forwarding
+#     in NAME (AGENTRUN_NETWORK_SUBNET 10.213.92.0/24).  With podman, the
+#     agent joins NAME-c2 by path, which the demo makes with a veth pair
+#     from NAME.  NAME forwards between them.  Nothing touches the network
 #     of the namespace the script was started in;
-#   - a temporary folder with the bundle, the workspace and podman's storage.
+#   - a temporary folder with the bundle, the workspace, podman's storage,
+#     and a copy of the policy whose audit events go to a file there, for
+#     the report.
 # What it keeps between runs:
 #   - the root filesystem, /var/cache/agentrun/demo-rootfs (DEMO_ROOTFS),
 #     built by build-rootfs.sh on the first run only;
@@ -68,13 +73,15 @@ if [ "$which" != agentrun ] && ! command -v podman >/dev/null; then
 fi
 
 # The test network.  The host namespace has 10.213.90.1 towards the test
-# hosts and 10.213.91.1 and .5 towards the agents.
+# hosts, 10.213.91.5 towards podman's agent, and agentrun's gateway
+# 10.213.92.1 towards the agent of agentrun run.
 tag=${DEMO_NAME:-ar-demo-$$}
 host_ns=$tag
 servers_ns=$tag-s
 api_address=10.213.90.10
 exfil_address=10.213.90.20
 dns_address=10.213.90.53
+agent_subnet=10.213.92.0/24
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ar-demo.XXXXXX")
 pids=()
@@ -82,11 +89,24 @@ cleanup() {
   local pid
   set +e
   [ "$which" = agentrun ] || podman_cleanup
-  "$agentrun" --root "$work/state" delete --force "$tag" >/dev/null 2>&1
+  # delete runs where create ran, in the demo's host namespace, so that it
+  # finds the veth pair and the host table that agentrun made there.
+  if [ -e "/run/netns/$host_ns" ]; then
+    nsenter --net="/run/netns/$host_ns" "$agentrun" --root "$work/state" delete --force "$tag" >/dev/null 2>&1
+  fi
   for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   done
-  for ns in "$tag-c1" "$tag-c2" "$servers_ns" "$host_ns"; do
+  # Whatever still runs in the test hosts' namespace was started by the
+  # demo, and would keep the namespace alive.
+  if [ -e "/run/netns/$servers_ns" ]; then
+    for pid in $(ip netns pids "$servers_ns"); do
+      kill "$pid" 2>/dev/null
+    done
+  fi
+  # Deleting NAME removes what agentrun made there: the host ends of its
+  # veth pairs and the table inet agentrun-host.
+  for ns in "$tag-c2" "$servers_ns" "$host_ns"; do
     [ ! -e "/run/netns/$ns" ] || ip netns del "$ns"
   done
   rm -rf --one-file-system "$work"
@@ -128,9 +148,11 @@ agent_netns() {
 }
 
 # Runs COMMAND in the test hosts' namespace with the demo's /etc/hosts.
-# `ip netns exec` gives it a mount namespace whose mounts stay there.
+# `ip netns exec` gives it a mount namespace whose mounts stay there.  Call
+# it in the background (&): it replaces its subshell, so that $! is the
+# server's pid, which cleanup kills.
 in_servers() {
-  ip netns exec "$servers_ns" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" "$@"
+  exec ip netns exec "$servers_ns" sh -c 'mount --bind "$0" /etc/hosts && exec "$@"' "$work/hosts" "$@"
 }
 
 setup_network() {
@@ -148,7 +170,6 @@ setup_network() {
   ip -n "$servers_ns" route add default via 10.213.90.1
   # Forwarding in the demo's host namespace only (a per-namespace setting).
   ip netns exec "$host_ns" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
-  agent_netns "$tag-c1" 10.213.91.1 10.213.91.2
   agent_netns "$tag-c2" 10.213.91.5 10.213.91.6
 
   # http.server looks its address up when it starts, and the host's DNS
@@ -172,7 +193,18 @@ setup_network() {
   wait_listen tcp "$api_address" 80
   wait_listen tcp "$exfil_address" 80
   wait_listen udp "$dns_address" 53
-  printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$dns_address" >"$work/resolv.conf"
+}
+
+# The policy that the containers run: a copy of demo-agent.yaml whose
+# audit events go to EVENTS, a file the report reads.  Only that line
+# differs, so the rules keep their lines.
+policy_copy() {
+  mkdir -p "$work/policies"
+  sed "s|^  events: .*|  events: $work/events.jsonl|" "$policy" >"$work/policies/demo-agent.yaml"
+  grep -qxF "  events: $work/events.jsonl" "$work/policies/demo-agent.yaml" || {
+    echo "$0: $policy has no audit.events line" >&2
+    return 1
+  }
 }
 
 # Prints the packets dropped by the deny chain that agentrun installed in
@@ -187,6 +219,16 @@ exfil_requests() {
   grep -c '"GET ' "$work/exfil.log" || true
 }
 
+# Describes the network that agentrun made for the agent of agentrun run,
+# from the demo's host namespace, after the run.
+host_table_note() {
+  if ip netns exec "$host_ns" nft list table inet agentrun-host >/dev/null 2>&1; then
+    echo "agentrun's own network: a new namespace, a veth pair from $host_ns, table inet agentrun-host there, subnet $agent_subnet"
+  else
+    echo "no table inet agentrun-host in $host_ns"
+  fi
+}
+
 run_agentrun() {
   local bundle=$work/bundle requests
   mkdir -p "$bundle" "$work/workspace"
@@ -194,34 +236,42 @@ run_agentrun() {
   (cd "$bundle" && "$agentrun" spec)
   # config.json requests only what the agent needs.  The policy fills in
   # the user, the capabilities and the limits, and checks the rest.
-  jq --arg rootfs "$rootfs" --arg here "$here" --arg work "$work" --arg netns "/run/netns/$tag-c1" \
-    --arg ca "$ca" '
+  jq --arg rootfs "$rootfs" --arg here "$here" --arg work "$work" --arg dns "$dns_address" \
+    --arg ca "$ca" --arg api "http://api.demo.test/" --arg exfil "http://exfil.demo.test/" \
+    --arg address "http://$exfil_address/" '
     .root = {path: $rootfs, readonly: true}
     | .hostname = "demo-agent"
     | .process.terminal = false
-    | .process.args = ["/usr/bin/python3", "/opt/demo/agent.py", "http://api.demo.test/", "http://exfil.demo.test/"]
+    | .process.args = ["/usr/bin/python3", "/opt/demo/agent.py", $api, $exfil, $address]
     | .process.env += ["HOME=/workspace"]
     | .process.cwd = "/workspace"
     | del(.process.user, .process.capabilities)
     | .mounts += [
         {destination: "/opt/demo", type: "bind", source: $here, options: ["rbind", "ro", "nosuid", "nodev"]},
-        {destination: "/workspace", type: "bind", source: ($work + "/workspace"), options: ["rbind", "nosuid", "nodev"]},
-        {destination: "/etc/resolv.conf", type: "bind", source: ($work + "/resolv.conf"), options: ["bind", "ro"]}]
-    | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network", path: $netns}]
-    | .annotations["agentrun.identity.ca"] = $ca' \
+        {destination: "/workspace", type: "bind", source: ($work + "/workspace"), options: ["rbind", "nosuid", "nodev"]}]
+    | .linux.namespaces = [.linux.namespaces[] | select(.type != "network")] + [{type: "network"}]
+    | .annotations["agentrun.identity.ca"] = $ca
+    | .annotations["agentrun.network.dns-upstream"] = $dns' \
     "$bundle/config.json" >"$bundle/config.json.new"
   mv "$bundle/config.json.new" "$bundle/config.json"
 
-  say "agentrun run --policy examples/policies/demo-agent.yaml $tag (in the demo's host namespace)"
+  say "agentrun run --policy demo-agent.yaml $tag (in the demo's host namespace, AGENTRUN_NETWORK_SUBNET=$agent_subnet)"
   requests=$(exfil_requests)
-  nsenter --net="/run/netns/$host_ns" "$agentrun" --root "$work/state" run --policy "$policy" \
+  rm -f "$work/events.jsonl"
+  # A new network namespace (no path) gets agentrun's own network, made in
+  # the namespace where agentrun runs: the demo's host namespace.
+  AGENTRUN_NETWORK_SUBNET=$agent_subnet nsenter --net="/run/netns/$host_ns" \
+    "$agentrun" --root "$work/state" run --policy "$work/policies/demo-agent.yaml" \
     --bundle "$bundle" "$tag" >"$work/agent-agentrun.out" 2>"$work/agent-agentrun.err" </dev/null || {
     echo "$0: agentrun run failed (exit status $?):" >&2
     cat "$work/agent-agentrun.err" "$work/agent-agentrun.out" >&2
     return 1
   }
+  # The agent's namespace is gone with the container, and with it the
+  # packet counters of its table; the host table stays, empty.
   "$python" "$here/report.py" "$policy" "${policy#"$repo"/}" "agentrun run" "$work/agent-agentrun.out" \
-    "$(denied_packets "$tag-c1")" "$(($(exfil_requests) - requests))"
+    "$work/events.jsonl" "" "$(($(exfil_requests) - requests))" \
+    "$(host_table_note)"
 }
 
 podman_cleanup() {
@@ -240,7 +290,7 @@ run_podman() {
   # podman starts the runtime with a cleared environment, so a wrapper
   # points agentrun at the folder of named policies.  It is named agentrun
   # too, because podman matches runtime_supports_json against the name.
-  printf '#!/bin/sh\nAGENTRUN_POLICY_DIR=%s exec %s "$@"\n' "$(dirname "$policy")" "$agentrun" \
+  printf '#!/bin/sh\nAGENTRUN_POLICY_DIR=%s exec %s "$@"\n' "$work/policies" "$agentrun" \
     >"$dir/bin/agentrun"
   chmod 0755 "$dir/bin/agentrun"
   # podman's own settings and storage, in the temporary folder.
@@ -263,20 +313,24 @@ run_podman() {
   # defaults: capabilities, uid 0, a writable root or podman's tmpfs
   # mounts on a read-only one, and a pids limit of 2048.
   requests=$(exfil_requests)
+  rm -f "$work/events.jsonl"
   say "podman --runtime $dir/bin/agentrun run --annotation agentrun.policy=demo-agent.yaml ... (network ns:/run/netns/$tag-c2)"
   "${podman_cmd[@]}" --runtime "$dir/bin/agentrun" run --rm --pull never \
-    --network "ns:/run/netns/$tag-c2" --dns "$dns_address" --hostname demo-agent \
+    --network "ns:/run/netns/$tag-c2" --hostname demo-agent \
     --annotation agentrun.policy=demo-agent.yaml --annotation "agentrun.identity.ca=$ca" \
+    --annotation "agentrun.network.dns-upstream=$dns_address" \
     --user 1000:1000 --cap-drop all --read-only --read-only-tmpfs=false --pids-limit 64 \
     -v "$here:/opt/demo:ro" -v "$work/workspace-podman:/workspace" -w /workspace -e HOME=/workspace \
     localhost/agentrun-demo /usr/bin/python3 /opt/demo/agent.py http://api.demo.test/ http://exfil.demo.test/ \
+    "http://$exfil_address/" \
     >"$work/agent-podman.out" 2>"$work/agent-podman.err" </dev/null || {
     echo "$0: podman run failed (exit status $?):" >&2
     cat "$work/agent-podman.err" "$work/agent-podman.out" >&2
     return 1
   }
   "$python" "$here/report.py" "$policy" "${policy#"$repo"/}" "podman --runtime agentrun" "$work/agent-podman.out" \
-    "$(denied_packets "$tag-c2")" "$(($(exfil_requests) - requests))"
+    "$work/events.jsonl" "$(denied_packets "$tag-c2")" "$(($(exfil_requests) - requests))" \
+    "a namespace that demo.sh made ($tag-c2, a veth pair from $host_ns), joined by path"
 }
 
 say "root filesystem $rootfs"
@@ -288,8 +342,9 @@ if [ ! -e "$ca/ca.pem" ]; then
   flock "$ca.lock" sh -c '[ -e "$2/ca.pem" ] || "$1" ca init --trust-domain "$3" --dir "$2" >/dev/null' \
     sh "$agentrun" "$ca" "$trust_domain"
 fi
-say "test network: $host_ns (host), $servers_ns (api.demo.test, exfil.demo.test, DNS), $tag-c1 and $tag-c2 (agents)"
+say "test network: $host_ns (host), $servers_ns (api.demo.test, exfil.demo.test, DNS), $tag-c2 (podman's agent)"
 setup_network
+policy_copy
 
 # Without `||` after them, so that set -e stops the script at the first
 # failed step.

@@ -1,5 +1,6 @@
 # The demo of `make demo` (examples/demo/demo.sh), with agentrun run and
-# with podman: every line of its report, and nothing left behind.
+# with podman: every line of its report, and nothing left behind, neither
+# in its namespaces nor in the network of the namespace the tests run in.
 #
 # The demo keeps its Debian rootfs in /var/cache/agentrun/demo-rootfs and
 # its CA in /var/lib/agentrun/demo-ca.  `make check` builds the rootfs
@@ -50,21 +51,26 @@ assert_line() {
   grep -qxF -- "$1" <<<"$OUT" || fail "the report lacks the line '$1'"
 }
 
-# Checks every line of the report: assert_report RUNTIME_TEXT SPIFFE_ID_REGEX.
+# Checks every line of the report:
+# assert_report RUNTIME_TEXT SPIFFE_ID_REGEX NETWORK_LINE_REGEX PACKETS_REGEX.
 assert_report() {
-  local runtime=$1 id_regex=$2
+  local runtime=$1 id_regex=$2 network_regex=$3 packets_regex=$4 mode
+  mode=$(policy_line '^  mode: allowlist')
   assert_line "agentrun demo: $DEMO_POLICY, run by $runtime"
   assert_match "$OUT" "^identity spiffe://demo\\.agentrun\\.test/agentrun/demo-agent/$id_regex  \\[identity $(policy_line '^identity:'): X509- and JWT-SVID, aud api\\.demo\\.test\\]\$"
-  assert_line "allowed  GET http://api.demo.test/ (10.213.90.10:80): HTTP 200 api.demo.test: hello, agent  [network.egress $(policy_line 'cidr: 10\.213\.90\.10$')]"
-  assert_match "$OUT" "^blocked  GET http://exfil\\.demo\\.test/ \\(10\\.213\\.90\\.20:80\\): timed out  \\[network\\.mode $(policy_line '^  mode: allowlist'): no egress rule matches; [1-9][0-9]* packets dropped, 0 requests served\\]$"
+  assert_line "allowed  GET http://api.demo.test/ (10.213.90.10:80): HTTP 200 api.demo.test: hello, agent  [network.egress $(policy_line 'domain: api\.demo\.test$')]"
+  # agentrun's DNS responder refuses the name that no rule allows, and
+  # writes a dns event.
+  assert_line "blocked  GET http://exfil.demo.test/: cannot resolve exfil.demo.test: Temporary failure in name resolution  [network.mode $mode: no egress rule matches]"
+  assert_line "blocked  DNS A exfil.demo.test (to 127.0.0.53): REFUSED  [network.mode $mode: agentrun's DNS responder refuses the name; dns event: answer refused, rule (default)]"
+  # An address never resolved through the responder stays closed, and the
+  # keeper writes a connection event.
+  assert_match "$OUT" "^blocked  GET http://10\\.213\\.90\\.20/ \\(10\\.213\\.90\\.20:80\\): timed out  \\[network\\.mode $mode: the address was never resolved through agentrun; connection event: tcp 10\\.213\\.90\\.20:80, rule \\(default\\); ${packets_regex}0 requests served\\]\$"
   assert_line "allowed  write /workspace/agent-notes.txt: wrote 26 bytes  [filesystem.readwrite_paths $(policy_line 'readwrite_paths:')]"
   assert_line "blocked  write /etc/agent-notes.txt: Read-only file system  [filesystem.readonly_rootfs $(policy_line 'readonly_rootfs:')]"
   assert_line "blocked  unshare(CLONE_NEWUSER): Operation not permitted  [syscalls.base $(policy_line '^  base:'): seccomp]"
   assert_line "blocked  bind TCP port 80: Permission denied  [process.capabilities $(policy_line '^  capabilities:'): CAP_NET_BIND_SERVICE not kept]"
-  # The lines that wait for the network by name.
-  assert_match "$OUT" "^waiting  DNS: exfil\\.demo\\.test resolves .*DNS responder"
-  assert_match "$OUT" "^waiting  egress by name: .*domain rules"
-  assert_match "$OUT" "^waiting  network: .*veth network"
+  assert_match "$OUT" "^network  address and default route: $network_regex\$"
   assert_not_contains "$OUT" "UNEXPECTED"
   [ "$(grep -c . <<<"$OUT")" = 11 ] || fail "the report has $(grep -c . <<<"$OUT") lines, not 11"
 }
@@ -74,6 +80,9 @@ assert_demo_gone() {
   local left
   left=$(ip netns list | grep -F "$ID" || true)
   [ -z "$left" ] || fail "network namespaces left behind: $left"
+  # The test servers name the demo's temporary folder in their arguments.
+  left=$(pgrep -af -- "$AR_TEST_DIR/ar-demo\." || true)
+  [ -z "$left" ] || fail "processes left behind: $left"
   left=$(find "$AR_TEST_DIR" -maxdepth 1 -name 'ar-demo.*')
   [ -z "$left" ] || fail "the demo's temporary folder is left: $left"
   # find exits with 1 when another test removes a cgroup while it walks
@@ -82,19 +91,38 @@ assert_demo_gone() {
   [ -z "$left" ] || fail "cgroups left behind: $left"
 }
 
+# The network settings of the namespace the tests run in, which the demo
+# must leave alone: forwarding, and agentrun's host table and veth ends.
+host_network_state() {
+  sysctl -n net.ipv4.ip_forward
+  nft list table inet agentrun-host 2>/dev/null | head -n 1
+  ip -o link show | awk -F': ' '$2 ~ /^ar[0-9a-f]{12}(@|$)/ { print $2 }'
+}
+
 test_demo_agentrun_report() {
+  local before
   demo_require
+  before=$(host_network_state)
   demo_run agentrun
   expect_success "the demo with agentrun run"
-  assert_report "agentrun run" "$ID"
+  # A new network namespace with agentrun's own network, made in the
+  # demo's host namespace.
+  assert_report "agentrun run" "$ID" \
+    "eth0 10\\.213\\.92\\.[0-9]+ via 10\\.213\\.92\\.1  \\[agentrun's own network: a new namespace, a veth pair from $ID, table inet agentrun-host there, subnet 10\\.213\\.92\\.0/24\\]" ""
   assert_demo_gone
+  assert_eq "$(host_network_state)" "$before" "the network settings of the tests' namespace"
 }
 
 test_demo_podman_report() {
+  local before
   demo_require
   require_cmd podman conmon
+  before=$(host_network_state)
   demo_run podman
   expect_success "the demo with podman"
-  assert_report "podman --runtime agentrun" "[0-9a-f]{64}"
+  assert_report "podman --runtime agentrun" "[0-9a-f]{64}" \
+    "eth0 10\\.213\\.91\\.6 via 10\\.213\\.91\\.5  \\[a namespace that demo\\.sh made \\($ID-c2, a veth pair from $ID\\), joined by path\\]" \
+    "[1-9][0-9]* packets dropped; "
   assert_demo_gone
+  assert_eq "$(host_network_state)" "$before" "the network settings of the tests' namespace"
 }

@@ -23,9 +23,7 @@
 /* The NFLOG group of blocked attempts in the container's network namespace,
  * with the prefix "agentrun-deny " ("agentrun-audit " in audit mode, where
  * the attempt passes).  The number is arbitrary and unique to agentrun.
- * TODO: read the group and turn each blocked attempt into a rate-limited
- * JSON event (container id, destination, port, protocol, rule) for the
- * policy's audit sink. */
+ * The keeper reads it and writes connection events (egress_events.c). */
 #define AR_EGRESS_LOG_GROUP 7420
 
 enum ar_egress_mode

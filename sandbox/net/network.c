@@ -192,8 +192,8 @@ ar_network_setup (const char *root, struct ar_state *state, struct ar_egress_pol
   if ((record.has_v4 && ar_egress_close_address (policy, record.gateway4, err) < 0)
       || (record.has_v6 && ar_egress_close_address (policy, record.gateway6, err) < 0))
     goto fail;
-  /* TODO: the container gets no resolver address in /etc/resolv.conf;
-   * that waits for the DNS responder, which domain rules need too. */
+  /* The resolver stays the rootfs's or the engine's; with domain rules,
+   * dns.c mounts one that names the keeper's responder. */
   ar_debug ("container %s: network on %s, addresses %s %s", state->id, record.interface,
             record.has_v4 ? record.address4 : "", record.has_v6 ? record.address6 : "");
   return 0;

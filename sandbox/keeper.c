@@ -150,8 +150,8 @@ ar_keeper_kill_container (struct ar_keeper *keeper, ar_error_t *err)
   return ar_container_kill (keeper->context->root, keeper->context->id, SIGKILL, true, err);
 }
 
-/* Closes every descriptor but those in keep, so that the keeper holds no
- * terminal, pipe or FIFO of the call that started it. */
+/* Closes every descriptor but those in keep, so that the keeper keeps no
+ * terminal, pipe or FIFO of the call that started it open. */
 static void
 close_other_fds (const int *keep, size_t n_keep)
 {

@@ -25,8 +25,8 @@
 struct ar_egress_policy;
 struct ar_identity;
 
-/* What the modules know about their container.  The pointers stay valid
- * for the keeper's whole life (the keeper is a fork of create). */
+/* The modules' view of their container.  The pointers stay valid for the
+ * keeper's whole life, because the keeper is a fork of create. */
 struct ar_keeper_context
 {
   const char *id;
@@ -53,8 +53,8 @@ struct ar_keeper_module
   /* Runs in the keeper before the container's command may run; a failure
    * makes create fail with err. */
   int (*start) (struct ar_keeper *keeper, void **data, ar_error_t *err);
-  /* Runs when the container process has exited or the keeper is told to
-   * stop; releases what start made. */
+  /* Runs when the container process has exited or delete stops the
+   * keeper, and releases what start made. */
   void (*stop) (struct ar_keeper *keeper, void *data);
 };
 

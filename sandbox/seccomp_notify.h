@@ -1,6 +1,6 @@
-/* Answering seccomp user notifications in audit mode: every system call
- * that the policy would deny reaches the runtime, which records it and
- * lets it run. */
+/* Seccomp user notifications in audit mode: every system call that the
+ * policy would deny reaches the runtime, which records it and lets it
+ * continue. */
 #ifndef AGENTRUN_SECCOMP_NOTIFY_H
 #define AGENTRUN_SECCOMP_NOTIFY_H
 

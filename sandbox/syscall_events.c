@@ -1,6 +1,6 @@
-/* The keeper module that answers the seccomp notifications of a container
- * in audit mode: each system call that the policy would deny runs on, and
- * becomes a `syscall` event.  One process that repeats a call makes one
+/* The keeper module that handles the seccomp notifications of a container
+ * in audit mode: each system call that the policy would deny continues,
+ * and becomes a `syscall` event.  One process that repeats a call makes one
  * event per call and second, so a loop cannot flood the destination. */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -1,6 +1,6 @@
-/* What agentrun-full has that agentrun lacks: every keeper module,
- * those that need libcrypto, libnftables, libnl or libnghttp2 included.  See
- * sandbox/binary.h. */
+/* The parts of agentrun-full that agentrun lacks: every keeper module,
+ * those that need libcrypto, libnftables, libnl or libnghttp2 included.
+ * See sandbox/binary.h. */
 #include "binary.h"
 #include "keeper_modules.h"
 

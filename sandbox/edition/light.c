@@ -2,7 +2,7 @@
  * (see sandbox/binary.h): the keeper modules without network or identity
  * work, and stand-ins for the network and identity entry points.  create
  * switches to agentrun-full before it would need them, so the stand-ins
- * only answer "nothing to do" for configs without those annotations, and
+ * only return "nothing to do" for configs without those annotations, and
  * report an internal error otherwise. */
 #define _GNU_SOURCE
 #include <stdlib.h>

@@ -46,7 +46,7 @@ test_podman_identity() {
   setup_podman
   setup_identity
   podman_run_detached --user 1000:1000 --cap-drop ALL --annotation agentrun.policy=ar-identity.yaml \
-    --annotation agentrun.identity.ca="$AR_TEST_DIR/ca" localhost/busybox sleep 60
+    --annotation agentrun.identity.ca="$AR_TEST_DIR/ca" localhost/busybox sleep 120
 
   podman_ok exec "$CID" sh -c 'echo "dir=$AGENTRUN_SVID_DIR"; id -u; ls -lnA "$AGENTRUN_SVID_DIR"'
   assert_contains "$OUT" "dir=/run/spiffe"
@@ -62,6 +62,21 @@ test_podman_identity() {
   podman_capture exec --user 2000:2000 "$CID" cat /run/spiffe/svid_key.pem
   [ "$RC" != 0 ] || fail "another user read the SVID key"
   assert_not_contains "$OUT" "PRIVATE KEY"
+
+  # The keeper renews the 1-minute SVID at half its lifetime, under podman
+  # as under agentrun alone.
+  local serial i
+  serial=$(openssl x509 -in "$AR_TEST_DIR/svid.pem" -noout -serial)
+  for ((i = 0; i < 50; i++)); do
+    podman_ok exec "$CID" cat /run/spiffe/svid.pem
+    printf '%s\n' "$OUT" >"$AR_TEST_DIR/svid-now.pem"
+    [ "$(openssl x509 -in "$AR_TEST_DIR/svid-now.pem" -noout -serial)" = "$serial" ] || break
+    sleep 1
+  done
+  [ "$(openssl x509 -in "$AR_TEST_DIR/svid-now.pem" -noout -serial)" != "$serial" ] ||
+    fail "the SVID was not renewed within 50 s"
+  openssl verify -CAfile "$AR_TEST_DIR/ca/ca.pem" "$AR_TEST_DIR/svid-now.pem" >/dev/null ||
+    fail "the renewed SVID does not verify"
 
   podman_ok rm -f -t 0 "$CID"
   assert_no_podman_containers

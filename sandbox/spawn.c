@@ -33,7 +33,7 @@
 /* Messages on the sync socket (SOCK_SEQPACKET, so one message per read). */
 enum sync_type
 {
-  SYNC_GO = 1,        /* runtime -> container: ids mapped, cgroup joined */
+  SYNC_GO = 1,        /* runtime -> container: ids mapped, cgroup joined unless deferred */
   SYNC_HOOKS_REQUEST, /* container -> runtime: run prestart and createRuntime */
   SYNC_HOOKS_DONE,    /* runtime -> container */
   SYNC_READY,         /* container -> runtime: waiting for start */
@@ -42,6 +42,7 @@ enum sync_type
   SYNC_PID,           /* container -> runtime: errno_value is the pid of the real container
                          process, forked into a new pid namespace of a joined user namespace */
   SYNC_IDENTITY_DIR,  /* container -> runtime: the fd of the SVID tmpfs's root rides along */
+  SYNC_CGROUP_JOINED, /* runtime -> container: the deferred cgroup move is done */
 };
 
 struct sync_message
@@ -158,6 +159,9 @@ struct child_context
   bool new_mount_namespace;
   bool new_cgroup_namespace;
   bool cloned_into_cgroup;
+  /* The runtime moves the process into its cgroup while the process sets
+   * up its rootfs, and sends SYNC_CGROUP_JOINED when done. */
+  bool cgroup_deferred;
 };
 
 static void __attribute__ ((noreturn))
@@ -634,7 +638,8 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
         return ar_make_error (err, errno, "cannot become uid 0 in the user namespace");
     }
 
-  if (ctx->new_cgroup_namespace && !ctx->cloned_into_cgroup && unshare (CLONE_NEWCGROUP) < 0)
+  if (ctx->new_cgroup_namespace && !ctx->cloned_into_cgroup && !ctx->cgroup_deferred
+      && unshare (CLONE_NEWCGROUP) < 0)
     return ar_make_error (err, errno, "cannot create the cgroup namespace");
 
   if (set_hostname (config, err) < 0)
@@ -655,6 +660,16 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
    * as runc and crun do: the container's root is its rootfs either way. */
   if (config->linux_config.namespaces[AR_NS_MOUNT].present && ar_rootfs_prepare (&rootfs, err) < 0)
     return -1;
+
+  /* Nothing below may run outside the container's cgroup: the hooks may
+   * look for the process there, and the command must start in it. */
+  if (ctx->cgroup_deferred)
+    {
+      if (wait_for_message (ctx, SYNC_CGROUP_JOINED, err) < 0)
+        return -1;
+      if (ctx->new_cgroup_namespace && unshare (CLONE_NEWCGROUP) < 0)
+        return ar_make_error (err, errno, "cannot create the cgroup namespace");
+    }
 
   /* ar_identity_prepare made sure that a container with an identity has a
    * mount namespace and a process. */
@@ -892,6 +907,30 @@ receive_until_ready (const struct ar_spawn_request *req, int sync_fd, pid_t *pid
     }
 }
 
+/* Reads the messages that the container process sent before it died and
+ * replaces *err with the text of a SYNC_ERROR among them. */
+static void
+child_error_pending (int sync_fd, ar_error_t *err)
+{
+  for (;;)
+    {
+      struct pollfd pfd = { .fd = sync_fd, .events = POLLIN };
+      struct sync_message msg;
+      cleanup_close int attached_fd = -1;
+
+      if (poll (&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+        return;
+      if (sync_receive_with_fd (sync_fd, &msg, &attached_fd) < 0)
+        return;
+      if (msg.type == SYNC_ERROR)
+        {
+          ar_error_release (err);
+          ar_make_error (err, msg.errno_value, "%s", msg.text);
+          return;
+        }
+    }
+}
+
 static void
 kill_and_reap (pid_t pid)
 {
@@ -949,6 +988,9 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   ctx.cloned_into_cgroup = cgroup_fd >= 0;
   if (!ctx.cloned_into_cgroup)
     flags &= ~(uint64_t) CLONE_NEWCGROUP;
+  /* Not for exec, nor for a joined user namespace, where the process
+   * forks the container process right after SYNC_GO. */
+  ctx.cgroup_deferred = req->cgroup != NULL && !ctx.cloned_into_cgroup && !req->exec_mode && ctx.join_user_fd < 0;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
     return ar_make_error (err, errno, "cannot create the sync socket");
@@ -1001,13 +1043,32 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   if (ctx.new_user_namespace && ar_namespaces_write_id_maps (pid, linux_config, err) < 0)
     goto fail_child;
 
-  if (req->cgroup && !ctx.cloned_into_cgroup && ar_cgroup_enter (req->cgroup, pid, err) < 0)
+  if (req->cgroup && !ctx.cloned_into_cgroup && !ctx.cgroup_deferred && ar_cgroup_enter (req->cgroup, pid, err) < 0)
     goto fail_child;
 
   if (sync_send (sync_fds[0], SYNC_GO, 0, NULL, false) < 0)
     {
       ar_make_error (err, errno, "the container process exited before set-up");
       goto fail_child;
+    }
+
+  /* On cgroup v1 the first write to a cgroup.procs file waits for an RCU
+   * grace period (5 to 15 ms): the container process prepares its rootfs
+   * meanwhile. */
+  if (ctx.cgroup_deferred)
+    {
+      int ret = ar_cgroup_enter (req->cgroup, pid, err);
+
+      if (ret == 0 && sync_send (sync_fds[0], SYNC_CGROUP_JOINED, 0, NULL, false) < 0)
+        ret = ar_make_error (err, errno, "the container process exited during set-up");
+      if (ret < 0)
+        {
+          /* The container process may have failed first: its own message
+           * says why, so it replaces this error. */
+          kill (pid, SIGKILL);
+          child_error_pending (sync_fds[0], err);
+          goto fail_child;
+        }
     }
 
   if (receive_until_ready (req, sync_fds[0], &pid, &intermediate, err) < 0)

@@ -333,12 +333,18 @@ test_identity_without_source_stops_create() {
 
 # Prints the serial number of the X509-SVID in container CONTAINER.
 svid_serial() {
-  rt exec "$1" /bin/cat /run/spiffe/svid.pem | openssl x509 -noout -serial
+  # openssl stops reading at the end of the certificate: with the file in
+  # a variable first, the runtime never writes into a closed pipe.
+  local pem
+  pem=$(rt exec "$1" /bin/cat /run/spiffe/svid.pem)
+  openssl x509 -noout -serial <<<"$pem"
 }
 
 # Prints the exp claim of the JWT-SVID in container CONTAINER.
 jwt_exp() {
-  rt exec "$1" /bin/cat /run/spiffe/jwt_svid.token | cut -d. -f2 | b64url_decode | jq .exp
+  local token
+  token=$(rt exec "$1" /bin/cat /run/spiffe/jwt_svid.token)
+  cut -d. -f2 <<<"$token" | b64url_decode | jq .exp
 }
 
 # Waits up to TIMEOUT seconds until the X509-SVID of CONTAINER has another
@@ -423,8 +429,9 @@ test_identity_rotated_while_running() {
   rt exec "$ID" /bin/cat /run/spiffe/svid.pem >"$dir/svid.pem"
   rt exec "$ID" /bin/cat /run/spiffe/svid_bundle.pem >"$dir/bundle.pem"
   openssl verify -CAfile "$dir/bundle.pem" "$dir/svid.pem" >/dev/null || fail "the renewed SVID does not verify"
-  [ "$(rt exec "$ID" /bin/cat /run/spiffe/svid_key.pem | openssl pkey -pubout)" = \
-    "$(openssl x509 -in "$dir/svid.pem" -noout -pubkey)" ] || fail "the renewed key does not match the SVID"
+  rt exec "$ID" /bin/cat /run/spiffe/svid_key.pem >"$dir/key.pem"
+  [ "$(openssl pkey -pubout -in "$dir/key.pem")" = "$(openssl x509 -in "$dir/svid.pem" -noout -pubkey)" ] ||
+    fail "the renewed key does not match the SVID"
   [ "$(jwt_exp "$ID")" -gt "$exp" ] || fail "the JWT-SVID's exp did not move past $exp"
   listing=$(rt exec "$ID" /bin/ls -lnA /run/spiffe)
   echo "$listing" >&2

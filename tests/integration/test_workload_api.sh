@@ -242,6 +242,14 @@ test_workload_api_and_ca_conflict() {
   assert_no_leftovers "$ID"
 }
 
+# Prints the exp claim of the JWT-SVID in container CONTAINER.  The token
+# is read whole first, so that the runtime never writes into a closed pipe.
+jwt_exp_in() {
+  local token
+  token=$(rt exec "$1" /bin/cat /run/spiffe/jwt_svid.token)
+  cut -d. -f2 <<<"$token" | b64url_decode | jq .exp
+}
+
 # The keeper renews SVIDs from the agent too: with 20-second JWT-SVIDs it
 # fetches again after about 10 seconds, and the container sees the new
 # token, while the agent logs a second pair of calls.
@@ -255,10 +263,10 @@ test_workload_api_svids_renewed() {
   create_container
   rt_capture start "$ID"
   expect_success "start"
-  exp_before=$(rt exec "$ID" /bin/cat /run/spiffe/jwt_svid.token | cut -d. -f2 | b64url_decode | jq .exp)
+  exp_before=$(jwt_exp_in "$ID")
   [ -n "$exp_before" ] || fail "no JWT-SVID in the container"
   for ((i = 0; i < 30; i++)); do
-    exp_after=$(rt exec "$ID" /bin/cat /run/spiffe/jwt_svid.token | cut -d. -f2 | b64url_decode | jq .exp)
+    exp_after=$(jwt_exp_in "$ID")
     [ "$exp_after" = "$exp_before" ] || break
     sleep 1
   done

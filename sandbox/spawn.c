@@ -638,8 +638,7 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
         return ar_make_error (err, errno, "cannot become uid 0 in the user namespace");
     }
 
-  if (ctx->new_cgroup_namespace && !ctx->cloned_into_cgroup && !ctx->cgroup_deferred
-      && unshare (CLONE_NEWCGROUP) < 0)
+  if (ctx->new_cgroup_namespace && !ctx->cloned_into_cgroup && unshare (CLONE_NEWCGROUP) < 0)
     return ar_make_error (err, errno, "cannot create the cgroup namespace");
 
   if (set_hostname (config, err) < 0)
@@ -667,8 +666,6 @@ child_setup (struct child_context *ctx, char **exec_path, char ***exec_env, ar_e
     {
       if (wait_for_message (ctx, SYNC_CGROUP_JOINED, err) < 0)
         return -1;
-      if (ctx->new_cgroup_namespace && unshare (CLONE_NEWCGROUP) < 0)
-        return ar_make_error (err, errno, "cannot create the cgroup namespace");
     }
 
   /* ar_identity_prepare made sure that a container with an identity has a
@@ -989,8 +986,10 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
   if (!ctx.cloned_into_cgroup)
     flags &= ~(uint64_t) CLONE_NEWCGROUP;
   /* Not for exec, nor for a joined user namespace, where the process
-   * forks the container process right after SYNC_GO. */
-  ctx.cgroup_deferred = req->cgroup != NULL && !ctx.cloned_into_cgroup && !req->exec_mode && ctx.join_user_fd < 0;
+   * forks the container process right after SYNC_GO, nor for a new cgroup
+   * namespace, which the rootfs's cgroup mounts must see already. */
+  ctx.cgroup_deferred = req->cgroup != NULL && !ctx.cloned_into_cgroup && !req->exec_mode && ctx.join_user_fd < 0
+                        && !ctx.new_cgroup_namespace;
 
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_fds) < 0)
     return ar_make_error (err, errno, "cannot create the sync socket");

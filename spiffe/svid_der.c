@@ -36,11 +36,14 @@ static int
 append_certs (BIO *bio, const uint8_t *der, size_t len, const char *what, X509 **leaf_out, ar_error_t *err)
 {
   const unsigned char *p = der;
-  const unsigned char *end = der + len;
+  const unsigned char *end;
   int count = 0;
 
-  if (len == 0)
+  /* An empty bytes field comes from protobuf-c as NULL: no arithmetic on
+   * it before this check. */
+  if (len == 0 || der == NULL)
     return ar_make_error (err, 0, "the %s is empty", what);
+  end = der + len;
   while (p < end)
     {
       X509 *cert = d2i_X509 (NULL, &p, end - p);

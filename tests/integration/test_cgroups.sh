@@ -437,7 +437,10 @@ test_delete_force_running_removes_cgroups() {
 # Prints the exit status of dd filling a buffer of SIZE inside container
 # ID, started with exec.
 exec_dd_status() {
-  rt_capture exec "$ID" /bin/sh -c "dd if=/dev/zero of=/dev/null bs=$1 count=1 2>/dev/null; echo \$?"
+  # dd marks itself as the OOM killer's first choice, which it is by size
+  # anyway, so that a kill never falls on the container's own process.
+  rt_capture exec "$ID" /bin/sh -c \
+    "(echo 1000 >/proc/self/oom_score_adj; exec dd if=/dev/zero of=/dev/null bs=$1 count=1 2>/dev/null); echo \$?"
   expect_success "exec dd"
   echo "$OUT"
 }

@@ -159,11 +159,13 @@ check: agentrun agentrun-full $(UNIT_BINS) demo-rootfs
 # throwaway guest with a pure cgroup v2 layout; a whole suite under its
 # software emulation would take over an hour.  CG2_TESTS overrides the
 # selection (patterns as tests/integration/run.sh takes them).
+# cgroups/update_memory_live stays on the host: in the emulated guest its
+# container's own shell loop sometimes ends under the 32 MiB limit.
 CG2_TESTS ?= example/ lifecycle/run_exit_status lifecycle/kill_all lifecycle/delete_running_force \
              lifecycle/state_fields errors/failed_run_leaves_nothing namespaces/new_namespaces \
              namespaces/join_cgroup_namespace \
              cgroups/memory_limit_oom cgroups/pids_limit cgroups/cpu_fields cgroups/block_io \
-             cgroups/pause_resume cgroups/delete_force_ cgroups/update_memory cgroups/update_resources \
+             cgroups/pause_resume cgroups/delete_force_ cgroups/update_resources \
              cgroups/events_stats cgroups/kill_all_reaches cgroups/unsupported_fields \
              cgroups/cgroups_path_absolute cgroups/cgroups_path_relative cgroups/features \
              podman_cgroups/podman_memory podman_cgroups/podman_update podman_cgroups/podman_pause

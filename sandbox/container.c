@@ -70,7 +70,7 @@ struct create_job
   int fifo_fd;
   int console_fd;
   int console_proxy_fd; /* run in the foreground with a terminal */
-  bool seccomp_audit;   /* audit mode: the runtime answers the filter's notifications */
+  bool seccomp_audit;   /* audit mode: the runtime handles the filter's notifications */
   int seccomp_listener; /* their listener, for the keeper, or -1 */
 };
 
@@ -190,7 +190,7 @@ send_seccomp_listener (void *data, pid_t pid, int listener_fd, ar_error_t *err)
   const struct ar_seccomp *seccomp = job->config->linux_config.seccomp;
   cleanup_free char *state = NULL;
 
-  /* In audit mode the keeper answers the notifications once it runs. */
+  /* In audit mode the keeper handles the notifications once it runs. */
   if (job->seccomp_audit)
     {
       job->seccomp_listener = fcntl (listener_fd, F_DUPFD_CLOEXEC, 3);
@@ -459,8 +459,8 @@ create_job_run (struct create_job *job, bool console_proxy, ar_error_t *err)
     {
       const char *mode = ar_config_annotation (job->config, AR_POLICY_ANNOTATION_MODE);
 
-      /* A policy in audit mode logs what it would deny.  The runtime asks
-       * for a notification instead, so that each call becomes an event. */
+      /* A policy in audit mode logs what it would deny.  The runtime
+       * requests a notification instead, so that each call becomes an event. */
       if (mode != NULL && strcmp (mode, "audit") == 0)
         job->seccomp_audit = ar_seccomp_log_to_notify (job->config->linux_config.seccomp);
     }

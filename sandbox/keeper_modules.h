@@ -27,7 +27,7 @@ void ar_identity_rotation_listen (ar_svid_listener listener, void *data);
 extern const struct ar_keeper_module *const ar_keeper_modules[];
 extern const size_t ar_keeper_n_modules;
 
-/* The most modules the table may hold. */
+/* The maximum number of modules in the table. */
 #define AR_KEEPER_MAX_MODULES 16
 
 #endif

@@ -798,8 +798,8 @@ clone3_compat (uint64_t flags, int cgroup_fd)
 
 /* Waits until sync_fd has a message.  Meanwhile, the system calls that
  * stop at the container's audit-mode filter (listener_fd, or -1) are let
- * through and passed to on_seccomp_notice: nobody else answers them before
- * the keeper starts. */
+ * through and passed to on_seccomp_notice, because no other process handles
+ * them before the keeper starts. */
 static int
 wait_answering_notices (const struct ar_spawn_request *req, int sync_fd, int listener_fd, ar_error_t *err)
 {
@@ -1062,8 +1062,8 @@ ar_spawn_container (const struct ar_spawn_request *req, pid_t *pid_out, ar_error
         ret = ar_make_error (err, errno, "the container process exited during set-up");
       if (ret < 0)
         {
-          /* The container process may have failed first: its own message
-           * says why, so it replaces this error. */
+          /* The container process may have failed first, and its own
+           * message then gives the cause, so it replaces this error. */
           kill (pid, SIGKILL);
           child_error_pending (sync_fds[0], err);
           goto fail_child;

@@ -1,4 +1,4 @@
-/* What agentrun has in place of the parts that only agentrun-full links
+/* The parts of agentrun that stand in for what only agentrun-full links
  * (see sandbox/binary.h): the keeper modules without network or identity
  * work, and stand-ins for the network and identity entry points.  create
  * switches to agentrun-full before it would need them, so the stand-ins
